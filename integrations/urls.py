@@ -1,0 +1,9 @@
+"""Integration pages (HTML)."""
+
+from django.urls import path
+
+from integrations import views
+
+urlpatterns = [
+    path("t/<slug:tenant>/", views.tenant_overview, name="integrations-tenant"),
+]

@@ -1,0 +1,14 @@
+"""Integration pages (HTML)."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from integrations.overview import integration_rows
+from opsconsole.access import get_tenant_for_user
+
+
+@login_required
+def tenant_overview(request, tenant):
+    tenant = get_tenant_for_user(request.user, tenant)
+    rows = integration_rows([tenant])
+    return render(request, "integrations/tenant.html", {"tenant": tenant, "rows": rows})

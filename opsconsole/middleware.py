@@ -1,0 +1,64 @@
+"""Request guards and per-partner branding."""
+
+from django.conf import settings
+from django.core.cache import cache
+
+from opsconsole.errors import json_error
+
+
+class BodySizeLimitMiddleware:
+    """A body over MAX_BODY_BYTES is a 413 before anything reads it (contract 8)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        length = request.META.get("CONTENT_LENGTH")
+        if length:
+            try:
+                too_big = int(length) > settings.MAX_BODY_BYTES
+            except ValueError:
+                return json_error(400, "Content-Length is not a number.")
+            if too_big:
+                return json_error(413, f"Request body is over {settings.MAX_BODY_BYTES // (1024 * 1024)} MiB.")
+        return self.get_response(request)
+
+
+def partner_for_host(host):
+    """The partner whose branding answers requests for ``host`` (cached a minute)."""
+    from opsconsole.models import Hostname
+
+    host = (host or "").split(":")[0].lower()
+    if not host:
+        return None
+    cache_key = f"branding-host:{host}"
+    partner_id = cache.get(cache_key)
+    if partner_id is None:
+        row = Hostname.objects.filter(name=host).values_list("partner_id", flat=True).first()
+        partner_id = row or 0
+        cache.set(cache_key, partner_id, 60)
+    if not partner_id:
+        return None
+    from opsconsole.models import Partner
+
+    return Partner.objects.filter(pk=partner_id).first()
+
+
+class BrandingMiddleware:
+    """Sets ``request.partner``: the signed-in user's partner, else the partner
+    whose hostnames include the request's host, else None (console branding)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.partner = None
+        user = getattr(request, "user", None)
+        if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "partner_id", None):
+            request.partner = user.partner
+        else:
+            try:
+                request.partner = partner_for_host(request.get_host())
+            except Exception:  # noqa: BLE001 - a bad Host header must not break branding
+                request.partner = None
+        return self.get_response(request)

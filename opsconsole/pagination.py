@@ -1,0 +1,9 @@
+from rest_framework.pagination import PageNumberPagination
+
+
+class Pagination(PageNumberPagination):
+    """``{"count", "next", "previous", "results"}`` (contract section 4)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from opsconsole import ops, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="opsconsole/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics_view, name="metrics"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/v1/", include("integrations.api.urls")),
+    path("api/v1/", include("sla.api_urls")),
+    path("api/v1/", include("opsconsole.api_urls")),
+    path("", include("integrations.urls")),
+    path("", include("sla.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "opsconsole.errors.handler400"
+handler403 = "opsconsole.errors.handler403"
+handler404 = "opsconsole.errors.handler404"
+handler500 = "opsconsole.errors.handler500"

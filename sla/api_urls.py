@@ -1,0 +1,3 @@
+"""SLA API (contract 4.4, 4.5)."""
+
+urlpatterns = []

@@ -1,0 +1,113 @@
+"""SLA objectives (plan, tenant and integration level), maintenance windows
+and alert channels, as configured by apply_config (contract section 1)."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import Integration, Priority
+from opsconsole.models import Partner, Tenant
+
+
+class Plan(models.Model):
+    """A reusable set of objectives, such as "gold"."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="plans")
+    name = models.SlugField(max_length=63)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "name"], name="plan_partner_name")]
+
+    def __str__(self):
+        return f"{self.partner.slug}/{self.name}"
+
+
+class ObjectiveKind(models.TextChoices):
+    RUN_SUCCESS = "run_success"
+    RECORD_SUCCESS = "record_success"
+    FRESHNESS = "freshness"
+    TIMELINESS = "timeliness"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+# Tenant-wide only: integration-level entries may not name these.
+TENANT_WIDE_KINDS = (ObjectiveKind.ACKNOWLEDGE, ObjectiveKind.RESOLVE)
+
+
+class Objective(models.Model):
+    """One SLA objective at exactly one level: a plan's, a tenant's addition or
+    override, or an integration's override. Identity = (objective, priority)."""
+
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.CASCADE, related_name="objectives")
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="objectives")
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="objectives"
+    )
+    objective = models.CharField(max_length=20, choices=ObjectiveKind.choices)
+    priority = models.CharField(max_length=2, choices=Priority.choices, null=True, blank=True)
+    target = models.DecimalField(max_digits=9, decimal_places=5)
+    threshold_minutes = models.PositiveIntegerField(null=True, blank=True)
+    within_business_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(plan__isnull=False, tenant__isnull=True, integration__isnull=True)
+                    | Q(plan__isnull=True, tenant__isnull=False, integration__isnull=True)
+                    | Q(plan__isnull=True, tenant__isnull=True, integration__isnull=False)
+                ),
+                name="objective_one_level",
+            ),
+        ]
+
+    def __str__(self):
+        owner = self.plan or self.tenant or self.integration
+        suffix = f" {self.priority}" if self.priority else ""
+        return f"{owner}: {self.objective}{suffix} {self.target}"
+
+    @property
+    def identity(self):
+        return (self.objective, self.priority)
+
+
+class MaintenanceWindow(models.Model):
+    """A planned window left out of SLA; no integrations named means all."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="maintenance_windows")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    note = models.TextField(blank=True)
+    integrations = models.ManyToManyField(Integration, blank=True, related_name="maintenance_windows")
+
+    class Meta:
+        ordering = ["start"]
+
+    def __str__(self):
+        return f"{self.tenant.slug} maintenance {self.start}–{self.end}"
+
+
+class AlertChannel(models.Model):
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook"
+        EMAIL = "email"
+        SLACK = "slack"
+        TEAMS = "teams"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alert_channels")
+    position = models.PositiveIntegerField()
+    channel = models.CharField(max_length=16, choices=Kind.choices)
+    url = models.URLField(max_length=2000, blank=True)
+    secret = models.CharField(max_length=500, blank=True)
+    to = models.JSONField(default=list, blank=True)
+    events = models.JSONField(default=list, blank=True)
+    min_priority = models.CharField(max_length=2, choices=Priority.choices, null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tenant", "position"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "position"], name="alertchannel_tenant_position")]
+
+    def __str__(self):
+        return f"{self.tenant.slug} {self.channel} #{self.position}"

@@ -1,0 +1,3 @@
+"""SLA pages and reports."""
+
+urlpatterns = []

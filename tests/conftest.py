@@ -1,0 +1,101 @@
+"""Personas shared by every test module.
+
+``northwind`` is the partner under test with tenants ``contoso`` (Chicago) and
+``fabrikam`` (Berlin); ``southwind`` is another partner whose users must see
+nothing of northwind's."""
+
+import os
+
+import pytest
+
+from opsconsole.roles import Role
+from tests import factories as f
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def northwind(db):
+    return f.make_partner("northwind", name="Northwind Partners", product_name="Northwind Managed Integrations")
+
+
+@pytest.fixture
+def contoso(northwind):
+    return f.make_tenant(northwind, "contoso", name="Contoso Consulting", timezone="America/Chicago")
+
+
+@pytest.fixture
+def fabrikam(northwind):
+    return f.make_tenant(northwind, "fabrikam", name="Fabrikam Services", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def integration(contoso):
+    return f.make_integration(contoso, "time-expense-posting", name="Time and expense to NetSuite")
+
+
+@pytest.fixture
+def ingest_key(contoso):
+    return f.make_key(contoso, ["ingest"])
+
+
+@pytest.fixture
+def read_key(contoso):
+    return f.make_key(contoso, ["read"])
+
+
+@pytest.fixture
+def worker(ingest_key):
+    """An API client authenticated with contoso's ingest key."""
+    return f.client_with(ingest_key)
+
+
+@pytest.fixture
+def partner_admin(northwind):
+    return f.make_user(northwind, Role.PARTNER_ADMIN, "admin@northwind.example")
+
+
+@pytest.fixture
+def manager(northwind):
+    return f.make_user(northwind, Role.MANAGER, "max@northwind.example")
+
+
+@pytest.fixture
+def support(northwind):
+    return f.make_user(northwind, Role.SUPPORT, "ana@northwind.example")
+
+
+@pytest.fixture
+def customer_approver(northwind, contoso):
+    return f.make_user(northwind, Role.CUSTOMER_APPROVER, "cfo@contoso.example", tenants=[contoso])
+
+
+@pytest.fixture
+def customer_viewer(northwind, contoso):
+    return f.make_user(northwind, Role.CUSTOMER_VIEWER, "viewer@contoso.example", tenants=[contoso])
+
+
+@pytest.fixture
+def southwind(db):
+    return f.make_partner("southwind", name="Southwind Partners")
+
+
+@pytest.fixture
+def globex(southwind):
+    return f.make_tenant(southwind, "globex", name="Globex", timezone="Asia/Tokyo")
+
+
+@pytest.fixture
+def outsider(southwind, globex):
+    """A support user of another partner."""
+    return f.make_user(southwind, Role.SUPPORT, "eve@southwind.example")
+
+
+@pytest.fixture
+def as_user():
+    """``as_user(user)``: an API client authenticated with the user's personal token."""
+
+    def make(user):
+        return f.client_with(f.make_token(user))
+
+    return make
