@@ -118,6 +118,10 @@ def _tenant(request):
     return request.user.key.tenant
 
 
+def _clean(request):
+    return getattr(request, "json_text_clean", False)
+
+
 def _reject(errors, reason):
     metrics.inc("opsconsole_ingest_rejected_total", reason=reason)
     raise ValidationError(errors)
@@ -136,7 +140,7 @@ class RunCreateView(APIView):
         doc = request.data
         if not isinstance(doc, dict):
             _reject({"non_field_errors": ["Expected a JSON object (a run document)."]}, "malformed")
-        [result] = ingest_runs(_tenant(request), [doc], actor=request.user)
+        [result] = ingest_runs(_tenant(request), [doc], actor=request.user, strings_clean=_clean(request))
         if result["result"] == "rejected":
             return Response(result["errors"], status=status.HTTP_400_BAD_REQUEST)
         code = status.HTTP_201_CREATED if result["result"] == "created" else status.HTTP_200_OK
@@ -163,6 +167,6 @@ class RunBatchView(APIView):
             _reject({"runs": ["Expected a list of run documents."]}, "malformed")
         if len(runs) > MAX_BATCH:
             _reject({"runs": [f"Ensure this field has no more than {MAX_BATCH} elements."]}, "too_many")
-        results = ingest_runs(_tenant(request), runs, actor=request.user)
+        results = ingest_runs(_tenant(request), runs, actor=request.user, strings_clean=_clean(request))
         rejected = sum(1 for r in results if r["result"] == "rejected")
         return Response({"accepted": len(results) - rejected, "rejected": rejected, "results": results})

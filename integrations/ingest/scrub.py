@@ -79,10 +79,15 @@ def scrub_response(response, fields):
     return response
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def bounded(value):
     """The JSON text of ``value`` (compact, UTF-8 kept), or of the truncation
     marker when that text is over MAX_PAYLOAD_BYTES."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if not value and isinstance(value, dict):
+        return "{}"
+    text = _ENCODER.encode(value)
     if len(text) * 4 <= MAX_PAYLOAD_BYTES:
         return text
     raw = text.encode("utf-8")
