@@ -6,7 +6,6 @@ import re
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-
 # In JSON text a NUL or a surrogate can only arrive as a \u escape: raw
 # control characters are invalid JSON and UTF-8 cannot carry surrogates.
 _BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
