@@ -614,13 +614,14 @@ def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
 
 
 def _aware(value):
-    """Raw SQLite rows hold naive UTC text; PostgreSQL gives aware datetimes."""
-    if value is None or not isinstance(value, str):
-        return value
-    from django.utils.dateparse import parse_datetime
+    """Raw SQLite rows hold naive UTC values; PostgreSQL gives aware datetimes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
 
-    parsed = parse_datetime(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        value = parse_datetime(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _upsert_failures(cursor, rows, json_mark):

@@ -239,7 +239,10 @@ def _raw_post(worker, body, path="/api/v1/runs", content_type="application/json"
     "raw,field",
     [
         (b'{"integration":"time-expense-posting","run_id":"\\ud800x","status":"succeeded"}', "run_id"),
-        (b'{"integration":"time-expense-posting","run_id":"r","status":"succeeded","worker":{"n":"\\udc00"}}', "worker"),  # noqa: E501
+        (
+            b'{"integration":"time-expense-posting","run_id":"r","status":"succeeded","worker":{"n":"\\udc00"}}',
+            "worker",
+        ),  # noqa: E501
         (b'{"integration":"time-expense-posting","run_id":"r","status":"succeeded","worker":{"\\u0000":1}}', "worker"),
         (
             b'{"integration":"time-expense-posting","run_id":"r","status":"failed","started_at":"2026-11-26T10:00:00Z",'
