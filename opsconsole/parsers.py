@@ -22,6 +22,13 @@ def _reject_constant(value):
     raise ValueError(f"{value} is not valid JSON")
 
 
+def _finite_float(text):
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
 class StrictJSONParser(JSONParser):
     """Standard JSON only (no NaN/Infinity); malformed bodies are a 400 naming
     where the problem is. NUL characters and unpaired surrogates are checked
@@ -40,7 +47,7 @@ class StrictJSONParser(JSONParser):
             # Read by the worker API (integrations.api.runs).
             request.json_text_clean = json_text_is_clean(raw)
         try:
-            return json.loads(text, parse_constant=_reject_constant)
+            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
         except ValueError as exc:
             raise ParseError(f"Malformed JSON: {exc}") from None
         except RecursionError:

@@ -246,6 +246,13 @@ def replay_ids_in(documents):
 def validate_run(doc, ctx):
     """A cleaned run (dict) from the decoded document ``doc``, or Invalid
     with every problem found."""
+    try:
+        return _validate_run(doc, ctx)
+    except RecursionError:
+        raise Invalid({"non_field_errors": ["The document is nested too deeply."]}) from None
+
+
+def _validate_run(doc, ctx):
     if not isinstance(doc, dict):
         raise Invalid({"non_field_errors": ["Expected a JSON object."]})
     if not ctx.strings_clean:

@@ -440,3 +440,34 @@ def test_the_schema_documents_both_endpoints(client, db):
     assert {"200", "201", "400"} <= set(single["responses"])
     assert "requestBody" in single and "requestBody" in batch
     assert "Run" in str(single["requestBody"])
+
+
+def test_a_number_out_of_float_range_is_a_400(worker, post_run):
+    raw = b'{"integration":"time-expense-posting","run_id":"r","status":"running","worker":{"load":1e400}}'
+    before = table_counts()
+    response = _raw_post(worker, raw)
+    assert response.status_code == 400
+    assert table_counts() == before
+
+
+def _nested_payload_run(depth):
+    payload = "[" * depth + "]" * depth
+    return (
+        '{"integration":"time-expense-posting","run_id":"r","status":"failed","started_at":"2026-11-26T10:00:00Z",'
+        '"finished_at":"2026-11-26T10:00:01Z","failures":[{"entity":"e","record_id":"A","message":"m",'
+        f'"payload":{payload}}}]}}'
+    ).encode()
+
+
+def test_a_deeply_nested_payload_is_stored(worker, post_run):
+    response = _raw_post(worker, _nested_payload_run(800))
+    assert response.status_code == 201
+    assert str(Failure.objects.get().payload).count("[") == 800
+
+
+def test_a_payload_nested_deeper_than_json_parsing_allows_is_a_400(worker, post_run):
+    before = table_counts()
+    response = _raw_post(worker, _nested_payload_run(5000))
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+    assert table_counts() == before
