@@ -24,6 +24,7 @@ number of runs, failures and logs:
 import datetime as dt
 import logging
 import uuid
+from collections import defaultdict
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -297,10 +298,10 @@ def _store(tenant, runs, now):
         existing = {}
         reposted = [run_pks[key] for key in ordered if key not in inserted]
         for chunk in _chunks(reposted, 1000):
+            run_in, params = _in("run_id", chunk, "bigint")
             cursor.execute(
-                f"SELECT run_id, entity, record_id, exception_id FROM {FAILURE}"  # noqa: S608
-                f" WHERE run_id IN ({', '.join(['%s'] * len(chunk))})",
-                chunk,
+                f"SELECT run_id, entity, record_id, exception_id FROM {FAILURE} WHERE {run_in}",  # noqa: S608
+                params,
             )
             for run_pk, entity, record_id, exception_id in cursor.fetchall():
                 existing[(run_pk, entity, record_id)] = exception_id
@@ -316,6 +317,9 @@ def _store(tenant, runs, now):
         failure_rows = []
         new_in = set()  # exceptions receiving a failure not stored before
         moved_from = set()
+        # +1 per failure row an exception gains, -1 per row it loses, by
+        # (exception id, entity, record_id): the deltas of the counts.
+        gained = defaultdict(int)
         for key in ordered:
             run_pk = run_pks[key]
             for f in merged[key]["failures"]:
@@ -323,8 +327,11 @@ def _store(tenant, runs, now):
                 before = existing.get((run_pk, f["entity"], f["record_id"]))
                 if before is None:
                     new_in.add(exc_id)
+                    gained[(exc_id, f["entity"], f["record_id"])] += 1
                 elif before != exc_id:
                     moved_from.add(before)
+                    gained[(exc_id, f["entity"], f["record_id"])] += 1
+                    gained[(before, f["entity"], f["record_id"])] -= 1
                 failure_rows.append(
                     (
                         run_pk,
@@ -362,7 +369,7 @@ def _store(tenant, runs, now):
 
         # 8. Counts of every exception involved.
         involved = {exc_id for exc_id, *_ in exceptions.values()} | moved_from
-        _recount(cursor, involved)
+        _count(cursor, tenant, involved, gained)
 
     if recovered_in:
         resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)
@@ -531,13 +538,36 @@ def _route(rules, slug_of, integration_id, f):
     return DEFAULT_PRIORITY, None, ""
 
 
+def _in(column, values, cast):
+    """``column`` IN ``values``: one array parameter on PostgreSQL (cheap to
+    bind however many values), a list of placeholders on SQLite."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{cast}[])", [values]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
+
+
 def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
     """Create the exceptions missing for ``first_of_key`` ((integration id,
     key hash) -> its first failure) and lock them and ``also_ids`` in id
     order. Returns ({(integration id, key hash): (id, status, ignored_until,
-    priority)} also holding ``also_ids`` under (None, id), set of ids created)."""
+    priority)} also holding ``also_ids`` under (None, id), set of ids created).
+
+    1. read which keys exist (no lock): usually all, so nothing is inserted;
+    2. insert the missing ones, ignoring conflicts (a concurrent request
+       inserting the same key makes this wait for it, in key order);
+    3. lock every exception involved with SELECT … FOR UPDATE ORDER BY id."""
     created = set()
-    if first_of_key:
+    hashes = sorted({h for _, h in first_of_key})
+    integration_ids = sorted({i for i, _ in first_of_key})
+    known = set()
+    for chunk in _chunks(hashes, 5000):
+        integration_in, p1 = _in("integration_id", integration_ids, "bigint")
+        hash_in, p2 = _in("key_hash", chunk, "text")
+        cursor.execute(f"SELECT integration_id, key_hash FROM {EXC} WHERE {integration_in} AND {hash_in}", p1 + p2)  # noqa: S608
+        known.update(cursor.fetchall())
+    missing = sorted(k for k in first_of_key if k not in known)
+    if missing:
         rules = [
             (r.match if isinstance(r.match, dict) else {}, r.priority, r.assign_id, r.runbook)
             for r in RoutingRule.objects.filter(tenant=tenant).order_by("position")
@@ -551,7 +581,7 @@ def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
         )
         row_marks = "(" + ", ".join(["%s"] * 18) + ")"
         stamp = ts(now)
-        for chunk in _chunks(sorted(first_of_key)):
+        for chunk in _chunks(missing):
             params = []
             for integration_id, hashed in chunk:
                 f = first_of_key[(integration_id, hashed)]
@@ -584,8 +614,6 @@ def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
             created.update(row[0] for row in cursor.fetchall())
 
     found = {}
-    hashes = sorted({h for _, h in first_of_key})
-    integration_ids = sorted({i for i, _ in first_of_key})
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     also = sorted(also_ids)
     select = f"SELECT id, integration_id, key_hash, status, ignored_until, priority FROM {EXC}"  # noqa: S608
@@ -593,14 +621,14 @@ def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
         where = []
         params = []
         if chunk:
-            where.append(
-                f"(integration_id IN ({', '.join(['%s'] * len(integration_ids))})"
-                f" AND key_hash IN ({', '.join(['%s'] * len(chunk))}))"
-            )
-            params += integration_ids + chunk
+            integration_in, p1 = _in("integration_id", integration_ids, "bigint")
+            hash_in, p2 = _in("key_hash", chunk, "text")
+            where.append(f"({integration_in} AND {hash_in})")
+            params += p1 + p2
         if also:
-            where.append(f"id IN ({', '.join(['%s'] * len(also))})")
-            params += also
+            id_in, p3 = _in("id", also, "bigint")
+            where.append(id_in)
+            params += p3
             also = []  # once is enough
         if not where:
             continue
@@ -789,10 +817,67 @@ def _recover(cursor, merged, ordered, run_pks, keys):
     return touched
 
 
+def _count(cursor, tenant, exception_ids, gained):
+    """Bring the counts of ``exception_ids`` up to date, their rows being
+    locked: occurrences (failure rows: distinct run, entity, record_id) move
+    by the rows each gained or lost; records (distinct entity, record_id)
+    by the records that appeared in or vanished from it, read from the
+    failures of just those records; first_seen and last_seen are the ends of
+    the (exception, occurred_at) index."""
+    occurrences = defaultdict(int)
+    for (exc_id, _entity, _record_id), delta in gained.items():
+        occurrences[exc_id] += delta
+    records = defaultdict(int)
+    touched = {k: d for k, d in gained.items() if d}
+    if touched:
+        after = defaultdict(int)
+        record_ids = sorted({k[2] for k in touched})
+        exc_ids = sorted({k[0] for k in touched})
+        for chunk in _chunks(record_ids, 5000):
+            record_in, p1 = _in("record_id", chunk, "text")
+            exc_in, p2 = _in("exception_id", exc_ids, "bigint")
+            cursor.execute(
+                f"SELECT exception_id, entity, record_id, COUNT(*) FROM {FAILURE}"  # noqa: S608
+                f" WHERE tenant_id = %s AND {record_in} AND {exc_in}"
+                " GROUP BY exception_id, entity, record_id",
+                [tenant.pk, *p1, *p2],
+            )
+            for exc_id, entity, record_id, n in cursor.fetchall():
+                after[(exc_id, entity, record_id)] = n
+        for k, delta in touched.items():
+            now_has = after[k] > 0
+            had = after[k] - delta > 0
+            records[k[0]] += int(now_has) - int(had)
+    ids = sorted(exception_ids)
+    for chunk in _chunks(ids, 1000):
+        occ_case = " ".join(["WHEN %s THEN %s"] * len(chunk))
+        cursor.execute(
+            f"UPDATE {EXC} SET"  # noqa: S608
+            f" occurrences = occurrences + (CASE id {occ_case} ELSE 0 END),"
+            f" records = records + (CASE id {occ_case} ELSE 0 END),"
+            f" first_seen = (SELECT MIN(f.occurred_at) FROM {FAILURE} f WHERE f.exception_id = {EXC}.id),"
+            f" last_seen = (SELECT MAX(f.occurred_at) FROM {FAILURE} f WHERE f.exception_id = {EXC}.id)"
+            f" WHERE id IN ({', '.join(['%s'] * len(chunk))})",
+            [v for i in chunk for v in (i, occurrences[i])] + [v for i in chunk for v in (i, records[i])] + chunk,
+        )
+
+
+def recount_exceptions(exception_ids):
+    """Recount occurrences, records, first_seen and last_seen of
+    ``exception_ids`` from their failures, for code that deletes failures
+    (retention). Takes the rows' locks in id order; call inside a transaction."""
+    ids = sorted({int(i) for i in exception_ids})
+    if not ids:
+        return
+    list(SyncException.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk"))
+    with connection.cursor() as cursor:
+        _recount(cursor, ids)
+
+
 def _recount(cursor, exception_ids):
     """Occurrences (distinct run, entity, record_id: the unique key),
     records (distinct entity, record_id) and the occurred_at range of each
-    exception, from its failures."""
+    exception, from all its failures."""
     ids = sorted(exception_ids)
     for chunk in _chunks(ids, 1000):
         cursor.execute(
