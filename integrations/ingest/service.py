@@ -353,13 +353,14 @@ def _store(tenant, runs, now):
                         ts(now),
                     )
                 )
-        _upsert_failures(cursor, failure_rows, json_mark)
+        fresh = {run_pks[key] for key in inserted}
+        _upsert_failures(cursor, failure_rows, json_mark, fresh)
         log_rows = [
             (run_pks[key], ts(at), level, message, context, digest)
             for key in ordered
             for at, level, message, context, digest in merged[key]["logs"]
         ]
-        _insert_logs(cursor, log_rows, json_mark)
+        _insert_logs(cursor, log_rows, json_mark, fresh)
 
         # 6. Openings and reopenings.
         openings = _open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts)
@@ -652,7 +653,17 @@ def _aware(value):
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def _upsert_failures(cursor, rows, json_mark):
+def _split_fresh(rows, fresh):
+    """(rows of runs this request inserted, the others). A run just inserted
+    is locked by this transaction and has no failures or logs yet, so its
+    rows cannot conflict and go straight into the table by COPY."""
+    direct, other = [], []
+    for row in rows:
+        (direct if row[0] in fresh else other).append(row)
+    return direct, other
+
+
+def _upsert_failures(cursor, rows, json_mark, fresh):
     if not rows:
         return
     cols = FAILURE_COLS
@@ -674,6 +685,11 @@ def _upsert_failures(cursor, rows, json_mark):
         )
     )
     if connection.vendor == "postgresql":
+        direct, rows = _split_fresh(rows, fresh)
+        if direct:
+            _copy(cursor, FAILURE, cols, direct)
+        if not rows:
+            return
         _copy(cursor, "ingest_stage_failure", cols, rows)
         cursor.execute(
             f"INSERT INTO {FAILURE} ({cols}) SELECT {cols} FROM ingest_stage_failure"  # noqa: S608
@@ -688,10 +704,15 @@ def _upsert_failures(cursor, rows, json_mark):
         )
 
 
-def _insert_logs(cursor, rows, json_mark):
+def _insert_logs(cursor, rows, json_mark, fresh):
     if not rows:
         return
     if connection.vendor == "postgresql":
+        direct, rows = _split_fresh(rows, fresh)
+        if direct:
+            _copy(cursor, LOG, LOG_COLS, direct)
+        if not rows:
+            return
         _copy(cursor, "ingest_stage_log", LOG_COLS, rows)
         cursor.execute(
             f"INSERT INTO {LOG} ({LOG_COLS}) SELECT {LOG_COLS} FROM ingest_stage_log"  # noqa: S608
