@@ -30,7 +30,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from integrations.ingest import scrub as scrubbing
-from integrations.ingest.validate import Context, Invalid, replay_ids_in, validate_run
+from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
 from integrations.models import (
     DEFAULT_PRIORITY,
     ExceptionOpening,
@@ -93,7 +93,7 @@ def ingest_runs(tenant, documents, actor=None, *, now=None, strings_clean=False)
             results.append(
                 {
                     "index": index,
-                    "run_id": run_id if isinstance(run_id, str) else None,
+                    "run_id": printable(run_id) if isinstance(run_id, str) else None,
                     "result": "rejected",
                     "errors": exc.errors,
                 }
