@@ -8,15 +8,18 @@ number of runs, failures and logs:
 2. upsert the runs, sorted by (integration, run_id), which locks their rows
    and so serialises concurrent re-posts of one run;
 3. read the failures those runs already had (re-posts) in one query;
-4. insert the exceptions new grouping keys need (conflicts ignored), then
-   lock every exception involved with ``SELECT … FOR UPDATE`` ordered by id,
-   an order every request shares, so concurrent requests cannot deadlock;
-5. upsert the failures on (run, entity, record_id), never touching ``state``;
-   insert log lines, ignoring those already stored (same digest);
-6. open, reopen (regression) or leave each exception as its new failures say;
-7. mark ``recovered`` records and resolve exceptions left fully remediated;
-8. recount occurrences, records, first_seen and last_seen of every exception
-   involved with one UPDATE, while its row lock is held: counts are exact
+4. find or create the exceptions the failures' grouping keys name;
+5. write the failures (upsert on run, entity, record_id, never touching
+   ``state``) and the log lines (those already stored are skipped); rows of
+   runs this request inserted go straight in by COPY on PostgreSQL;
+6. lock every exception involved with ``SELECT … FOR UPDATE`` ordered by
+   id, an order every request shares, so concurrent requests cannot deadlock;
+   holding the locks only from here to the commit lets concurrent requests
+   into the same exceptions overlap in all the bulk work above;
+7. open or reopen (regression) exceptions as their new failures say; mark
+   ``recovered`` records and resolve exceptions left fully remediated;
+8. move occurrences and records of every exception involved by what this
+   request added or moved, and refresh first_seen and last_seen: exact
    whatever runs concurrently and whatever is posted twice;
 9. call the listeners (``RUN_LISTENERS``, ``OPENING_LISTENERS``).
 """
@@ -311,7 +314,7 @@ def _store(tenant, runs, now):
         for key in ordered:
             for f in merged[key]["failures"]:
                 first_of_key.setdefault((key[0], f["key_hash"]), f)
-        exceptions, created_exc = _lock_exceptions(cursor, tenant, first_of_key, set(existing.values()), now, ts)
+        exception_ids, created_exc = _ensure_exceptions(cursor, tenant, first_of_key, now, ts)
 
         # 5. Failures and logs.
         failure_rows = []
@@ -323,7 +326,7 @@ def _store(tenant, runs, now):
         for key in ordered:
             run_pk = run_pks[key]
             for f in merged[key]["failures"]:
-                exc_id = exceptions[(key[0], f["key_hash"])][0]
+                exc_id = exception_ids[(key[0], f["key_hash"])]
                 before = existing.get((run_pk, f["entity"], f["record_id"]))
                 if before is None:
                     new_in.add(exc_id)
@@ -362,6 +365,11 @@ def _store(tenant, runs, now):
         ]
         _insert_logs(cursor, log_rows, json_mark, fresh)
 
+        # 5b. Lock every exception involved, in id order, only now: the bulk
+        # writes above need no lock, so concurrent requests into the same
+        # exceptions overlap in everything but the counting below.
+        exceptions = _lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()))
+
         # 6. Openings and reopenings.
         openings = _open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts)
 
@@ -369,7 +377,7 @@ def _store(tenant, runs, now):
         recovered_in = _recover(cursor, merged, ordered, run_pks, keys)
 
         # 8. Counts of every exception involved.
-        involved = {exc_id for exc_id, *_ in exceptions.values()} | moved_from
+        involved = set(exceptions) | moved_from
         _count(cursor, tenant, involved, gained)
 
     if recovered_in:
@@ -548,26 +556,32 @@ def _in(column, values, cast):
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
-def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
-    """Create the exceptions missing for ``first_of_key`` ((integration id,
-    key hash) -> its first failure) and lock them and ``also_ids`` in id
-    order. Returns ({(integration id, key hash): (id, status, ignored_until,
-    priority)} also holding ``also_ids`` under (None, id), set of ids created).
+def _ensure_exceptions(cursor, tenant, first_of_key, now, ts):
+    """The ids of the exceptions of ``first_of_key`` ((integration id, key
+    hash) -> its first failure), creating the missing ones with their
+    routing. Returns ({(integration id, key hash): id}, set of ids created).
 
-    1. read which keys exist (no lock): usually all, so nothing is inserted;
-    2. insert the missing ones, ignoring conflicts (a concurrent request
-       inserting the same key makes this wait for it, in key order);
-    3. lock every exception involved with SELECT … FOR UPDATE ORDER BY id."""
+    1. read which keys exist: usually all, so nothing is inserted;
+    2. insert the missing ones in key order, ignoring conflicts (a concurrent
+       request inserting the same key makes this wait for it);
+    3. read the ids of keys another request inserted meanwhile."""
     created = set()
+    ids = {}
     hashes = sorted({h for _, h in first_of_key})
     integration_ids = sorted({i for i, _ in first_of_key})
-    known = set()
-    for chunk in _chunks(hashes, 5000):
-        integration_in, p1 = _in("integration_id", integration_ids, "bigint")
-        hash_in, p2 = _in("key_hash", chunk, "text")
-        cursor.execute(f"SELECT integration_id, key_hash FROM {EXC} WHERE {integration_in} AND {hash_in}", p1 + p2)  # noqa: S608
-        known.update(cursor.fetchall())
-    missing = sorted(k for k in first_of_key if k not in known)
+    select = f"SELECT integration_id, key_hash, id FROM {EXC}"  # noqa: S608
+
+    def read(hash_list):
+        for chunk in _chunks(hash_list, 5000):
+            integration_in, p1 = _in("integration_id", integration_ids, "bigint")
+            hash_in, p2 = _in("key_hash", chunk, "text")
+            cursor.execute(f"{select} WHERE {integration_in} AND {hash_in}", p1 + p2)
+            for integration_id, hashed, pk in cursor.fetchall():
+                if (integration_id, hashed) in first_of_key:
+                    ids[(integration_id, hashed)] = pk
+
+    read(hashes)
+    missing = sorted(k for k in first_of_key if k not in ids)
     if missing:
         rules = [
             (r.match if isinstance(r.match, dict) else {}, r.priority, r.assign_id, r.runbook)
@@ -609,37 +623,34 @@ def _lock_exceptions(cursor, tenant, first_of_key, also_ids, now, ts):
                 ]
             cursor.execute(
                 f"INSERT INTO {EXC} ({cols}) VALUES {', '.join([row_marks] * len(chunk))}"  # noqa: S608
-                " ON CONFLICT (integration_id, key_hash) DO NOTHING RETURNING id",
+                " ON CONFLICT (integration_id, key_hash) DO NOTHING RETURNING id, integration_id, key_hash",
                 params,
             )
-            created.update(row[0] for row in cursor.fetchall())
+            for pk, integration_id, hashed in cursor.fetchall():
+                created.add(pk)
+                ids[(integration_id, hashed)] = pk
+        raced = sorted({h for k in missing if k not in ids for h in [k[1]]})
+        if raced:
+            read(raced)
+    return ids, created
 
+
+def _lock_exceptions(cursor, exception_ids):
+    """Lock ``exception_ids`` with SELECT … FOR UPDATE in id order (an order
+    every request shares, so none deadlock) and read what the state rules
+    need: {id: (id, status, ignored_until, priority)}."""
     found = {}
+    ids = sorted(exception_ids)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    also = sorted(also_ids)
-    select = f"SELECT id, integration_id, key_hash, status, ignored_until, priority FROM {EXC}"  # noqa: S608
-    for chunk in _chunks(hashes, 5000) if hashes else [[]]:
-        where = []
-        params = []
-        if chunk:
-            integration_in, p1 = _in("integration_id", integration_ids, "bigint")
-            hash_in, p2 = _in("key_hash", chunk, "text")
-            where.append(f"({integration_in} AND {hash_in})")
-            params += p1 + p2
-        if also:
-            id_in, p3 = _in("id", also, "bigint")
-            where.append(id_in)
-            params += p3
-            also = []  # once is enough
-        if not where:
-            continue
-        cursor.execute(f"{select} WHERE {' OR '.join(where)} ORDER BY id{lock}", params)
-        for pk, integration_id, hashed, status, ignored_until, priority in cursor.fetchall():
-            row = (pk, status, _aware(ignored_until), priority)
-            if (integration_id, hashed) in first_of_key:
-                found[(integration_id, hashed)] = row
-            found[(None, pk)] = row
-    return found, created
+    for chunk in _chunks(ids, 5000):
+        id_in, params = _in("id", chunk, "bigint")
+        cursor.execute(
+            f"SELECT id, status, ignored_until, priority FROM {EXC} WHERE {id_in} ORDER BY id{lock}",  # noqa: S608
+            params,
+        )
+        for pk, status, ignored_until, priority in cursor.fetchall():
+            found[pk] = (pk, status, _aware(ignored_until), priority)
+    return found
 
 
 def _aware(value):
@@ -734,7 +745,7 @@ def _open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts):
     Returns [(exception id, kind)]."""
     regressed, reopened = [], []
     priority_of = {}
-    for pk, status, ignored_until, priority in {row[0]: row for row in exceptions.values()}.values():
+    for pk, status, ignored_until, priority in exceptions.values():
         priority_of[pk] = priority
         if pk not in new_in or pk in created_exc:
             continue
