@@ -6,14 +6,16 @@ from zoneinfo import ZoneInfo
 PARTNER = "northwind"
 TENANTS = ("contoso", "fabrikam", "tailspin")
 
-# (email, name, role, tenants, password): printed by seed_demo.
+# Every demo user signs in with this password (printed by seed_demo and scripts/demo).
+PASSWORD = "demo"  # noqa: S105 - a published demo login
+# (email, name, role, tenants)
 USERS = [
-    ("admin@northwind.example", "Priya Shah", "partner_admin", [], "northwind-admin"),
-    ("max@northwind.example", "Max Berg", "manager", [], "northwind-manager"),
-    ("ana@northwind.example", "Ana Ruiz", "support", [], "northwind-support"),
-    ("tom@northwind.example", "Tom Okafor", "support", [], "northwind-support"),
-    ("cfo@contoso.example", "Lee Park", "customer_approver", ["contoso"], "contoso-approver"),
-    ("viewer@contoso.example", "Dana Cole", "customer_viewer", ["contoso"], "contoso-viewer"),
+    ("admin@northwind.example", "Priya Shah", "partner_admin", []),
+    ("max@northwind.example", "Max Berg", "manager", []),
+    ("ana@northwind.example", "Ana Ruiz", "support", []),
+    ("tom@northwind.example", "Tom Okafor", "support", []),
+    ("cfo@contoso.example", "Lee Park", "customer_approver", ["contoso"]),
+    ("viewer@contoso.example", "Dana Cole", "customer_viewer", ["contoso"]),
 ]
 STAFF = ("ana@northwind.example", "tom@northwind.example")
 
@@ -63,7 +65,7 @@ def demo_config(now=None):
         "plans": {"gold": gold, "silver": silver},
         "users": [
             {"email": email, "name": name, "role": role, **({"tenants": tenants} if tenants else {})}
-            for email, name, role, tenants, _ in USERS
+            for email, name, role, tenants in USERS
         ],
         "tenants": [_contoso(today, next_saturday), _fabrikam(), _tailspin(today)],
     }

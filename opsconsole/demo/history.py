@@ -45,30 +45,33 @@ class Flow:
     running_last: bool = False
 
 
-AUTH = FailureKind(
-    "time_entry", "auth", "AUTH-401", "OAuth token expired for service account svc-sync@{ref}.example", 1.0, transient=True
-)
+K = FailureKind
+EXPIRED = "OAuth token expired for service account svc-sync@{ref}.example"
+AUTH = K("time_entry", "auth", "AUTH-401", EXPIRED, 1.0, transient=True)
 # A persistent failure's record is fixed at the source and synced again: about
-# one in seven a day.
-PERSISTENT_RECOVERY_PER_DAY = 0.15
+# one in twelve a day.
+PERSISTENT_RECOVERY_PER_DAY = 0.08
+
+
+def _worker(name, version, host):
+    return {"name": name, "version": version, "host": host}
 
 
 def flows():
     """The demo's flows, one per configured integration."""
+    chicago, berlin, singapore = "America/Chicago", "Europe/Berlin", "Asia/Singapore"
     return [
         Flow(
             "contoso",
             "opportunity-to-project",
-            "America/Chicago",
+            chicago,
             30,
-            {"name": "opp-to-project", "version": "2.8.0", "host": "w-03"},
+            _worker("opp-to-project", "2.8.0", "w-03"),
             (4, 25),
             [
-                FailureKind("opportunity", "validation", None, "Opportunity {rid} has no close date", 0.03),
-                FailureKind(
-                    "project", "reference", "KAN-404", "Account 'ACC-{n}' not found in Kantata", 0.025, prefix="PRJ"
-                ),
-                FailureKind(
+                K("opportunity", "validation", None, "Opportunity {rid} has no close date", 0.03),
+                K("project", "reference", "KAN-404", "Account 'ACC-{n}' not found in Kantata", 0.025, prefix="PRJ"),
+                K(
                     "opportunity",
                     "rate_limit",
                     "SF-429",
@@ -83,18 +86,22 @@ def flows():
         Flow(
             "contoso",
             "time-expense-posting",
-            "America/Chicago",
+            chicago,
             15,
-            {"name": "te-poster", "version": "3.4.1", "host": "w-07"},
+            _worker("te-poster", "3.4.1", "w-07"),
             (40, 160),
             [
-                FailureKind(
-                    "time_entry", "validation", "ERP-4001", "Project P-{n} is closed in the ERP", 0.08, (1, 3), prefix="TE"
+                K(
+                    "time_entry",
+                    "validation",
+                    "ERP-4001",
+                    "Project P-{n} is closed in the ERP",
+                    0.08,
+                    (1, 3),
+                    prefix="TE",
                 ),
-                FailureKind(
-                    "expense", "mapping", None, "No mapping for expense category '{ref}'", 0.03, prefix="EX"
-                ),
-                FailureKind(
+                K("expense", "mapping", None, "No mapping for expense category '{ref}'", 0.03, prefix="EX"),
+                K(
                     "time_entry",
                     "timeout",
                     "NS-TIMEOUT",
@@ -104,7 +111,7 @@ def flows():
                     True,
                     "TE",
                 ),
-                FailureKind(
+                K(
                     "time_entry",
                     "rate_limit",
                     "NS-429",
@@ -120,33 +127,26 @@ def flows():
         Flow(
             "contoso",
             "billing-milestone-sync",
-            "America/Chicago",
+            chicago,
             60,
-            {"name": "milestone-biller", "version": "1.12.3", "host": "w-07"},
+            _worker("milestone-biller", "1.12.3", "w-07"),
             (2, 30),
             [
-                FailureKind(
-                    "invoice",
-                    "duplicate",
-                    "DUP-409",
-                    "Duplicate invoice number INV-2026-{n} already exists",
-                    0.04,
-                    prefix="MS",
-                ),
-                FailureKind("invoice", "reference", "NS-CUST-404", "Customer C-{n} not found in NetSuite", 0.03, prefix="MS"),
+                K("invoice", "duplicate", "DUP-409", "Duplicate invoice number INV-2026-{n} already exists", 0.04),
+                K("invoice", "reference", "NS-CUST-404", "Customer C-{n} not found in NetSuite", 0.03, prefix="MS"),
             ],
             outages=[(12 * 24 + 5, 5)],
         ),
         Flow(
             "fabrikam",
             "utilization-analytics",
-            "Europe/Berlin",
+            berlin,
             60,
-            {"name": "util-loader", "version": "5.0.2", "host": "fab-bi-1"},
+            _worker("util-loader", "5.0.2", "fab-bi-1"),
             (100, 600),
             [
-                FailureKind("resource", "mapping", None, "Resource R-{n} has no department mapping", 0.04, prefix="RES"),
-                FailureKind(
+                K("resource", "mapping", None, "Resource R-{n} has no department mapping", 0.04, prefix="RES"),
+                K(
                     "time_entry",
                     "timeout",
                     "PBI-TIMEOUT",
@@ -154,7 +154,6 @@ def flows():
                     0.02,
                     (5, 20),
                     True,
-                    "TE",
                 ),
             ],
             auth_outage=(9 * 24 + 2, 5),
@@ -162,12 +161,12 @@ def flows():
         Flow(
             "fabrikam",
             "revenue-recognition",
-            "Europe/Berlin",
+            berlin,
             240,
-            {"name": "revrec", "version": "0.9.7", "host": "fab-erp-2"},
+            _worker("revrec", "0.9.7", "fab-erp-2"),
             (10, 80),
             [
-                FailureKind(
+                K(
                     "revenue_schedule",
                     "validation",
                     "REV-PERIOD-CLOSED",
@@ -176,22 +175,20 @@ def flows():
                     (1, 4),
                     prefix="RS",
                 ),
-                FailureKind("project", "validation", "BC-422", "Project P-{n} has no contract value", 0.05, prefix="P"),
+                K("project", "validation", "BC-422", "Project P-{n} has no contract value", 0.05, prefix="P"),
             ],
             outages=[(20 * 24 + 3, 8)],
         ),
         Flow(
             "tailspin",
             "master-data-sync",
-            "Asia/Singapore",
+            singapore,
             60,
-            {"name": "hr-master", "version": "4.2.0", "host": "sg-w-1"},
+            _worker("hr-master", "4.2.0", "sg-w-1"),
             (5, 60),
             [
-                FailureKind("employee", "validation", None, "Employee E-{n} has no manager assigned", 0.05, prefix="E"),
-                FailureKind(
-                    "cost_center", "reference", "KAN-CC-404", "Cost center CC-{n} does not exist in Kantata", 0.04, prefix="CC"
-                ),
+                K("employee", "validation", None, "Employee E-{n} has no manager assigned", 0.05, prefix="E"),
+                K("cost_center", "reference", "KAN-CC-404", "Cost center CC-{n} does not exist in Kantata", 0.04),
             ],
             # Down now: no heartbeat for the last three hours.
             outages=[(6 * 24 + 4, 3), (3, 4)],
@@ -199,18 +196,14 @@ def flows():
         Flow(
             "tailspin",
             "time-expense-posting",
-            "Asia/Singapore",
+            singapore,
             30,
-            {"name": "te-poster", "version": "3.4.1", "host": "sg-w-2"},
+            _worker("te-poster", "3.4.1", "sg-w-2"),
             (20, 90),
             [
-                FailureKind(
-                    "time_entry", "validation", "SI-BL01", "Project P-{n} is closed in Sage Intacct", 0.05, (1, 2), prefix="TE"
-                ),
-                FailureKind("expense", "validation", None, "Invalid tax code '{ref}' for Singapore GST", 0.02, prefix="EX"),
-                FailureKind(
-                    "time_entry", "rate_limit", "SI-429", "Sage Intacct rate limit reached (429)", 0.02, (2, 6), True, "TE"
-                ),
+                K("time_entry", "validation", "SI-BL01", "Project P-{n} is closed in Sage Intacct", 0.05, (1, 2)),
+                K("expense", "validation", None, "Invalid tax code '{ref}' for Singapore GST", 0.02, prefix="EX"),
+                K("time_entry", "rate_limit", "SI-429", "Sage Intacct rate limit reached (429)", 0.02, (2, 6), True),
             ],
         ),
     ]
@@ -283,20 +276,21 @@ class FlowHistory:
             return None
         failures, recovered, logs = [], [], []
         status = "succeeded"
-        logs.append(self._log(started + timedelta(seconds=1), "info", f"fetched {processed} records", {"page_size": 200}))
+        fetched = f"fetched {processed} records"
+        logs.append(self._log(started + timedelta(seconds=1), "info", fetched, {"page_size": 200}))
         if self.auth and self.auth[0] <= started < self.auth[1]:
             status = "failed"
             ref = flow.tenant
             for _ in range(min(3, max(1, processed))):
                 failures.append(self._failure(AUTH, started, finished, ref=ref))
             processed = len(failures)
-            logs.append(self._log(finished, "error", "401 Unauthorized from the target: token expired", {"status": 401}))
+            message = "401 Unauthorized from the target: token expired"
+            logs.append(self._log(finished, "error", message, {"status": 401}))
         elif rng.random() < flow.run_fail_rate:
             status = "failed"
             processed = 0
-            logs.append(
-                self._log(finished, "error", "connection refused by the target; the run will be retried", {"errno": 111})
-            )
+            message = "connection refused by the target; the run will be retried"
+            logs.append(self._log(finished, "error", message, {"errno": 111}))
         else:
             for kind in flow.kinds:
                 if rng.random() < kind.rate:

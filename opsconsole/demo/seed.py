@@ -6,14 +6,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
 from django.utils import timezone
 
 from integrations.models import Integration, Run, SyncException
 from integrations.retention import purge_tenant
 from opsconsole import audit
 from opsconsole.config import apply_document
-from opsconsole.demo.config import PARTNER, STAFF, TENANTS, USERS, demo_config
+from opsconsole.demo.config import PARTNER, PASSWORD, STAFF, TENANTS, USERS, demo_config
 from opsconsole.demo.history import FlowHistory, flows
 from opsconsole.demo.triage import Triage
 from opsconsole.models import Hostname, Partner, Tenant, User
@@ -55,13 +56,8 @@ def seed(out, *, do_reset=False, days=DAYS, now=None):
         reset(out)
     changes = apply_document(demo_config(now), base_dir=EXAMPLES, source="seed_demo")
     out(f"Configuration: {changes.summary()}")
-    users = {}
-    for email, _name, _role, _tenants, password in USERS:
-        user = User.objects.get(email=email)
-        if not user.check_password(password):
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        users[email] = user
+    users = {u.email: u for u in User.objects.filter(email__in=[u[0] for u in USERS])}
+    _set_passwords(users.values())
 
     tenants = {t.slug: t for t in Tenant.objects.filter(slug__in=TENANTS, partner__slug=PARTNER)}
     totals = {"runs": 0, "rejected": 0, "failures": 0, "actions": 0}
@@ -71,10 +67,22 @@ def seed(out, *, do_reset=False, days=DAYS, now=None):
         totals = _history(out, tenants, users, now, days)
     out(f"Done in {clock.monotonic() - began:.1f} s.")
     out("")
-    out("Demo users (sign in at /login/):")
-    for email, _name, role, _tenants, password in USERS:
-        out(f"  {role:<18} {email:<26} {password}")
+    out(f"Demo users (sign in at /login/, password: {PASSWORD}):")
+    for email, _name, role, tenants in USERS:
+        out(f"  {email:<26} {role}" + (f" ({', '.join(tenants)})" if tenants else ""))
     return totals
+
+
+def _set_passwords(users):
+    """Give every demo user the demo password. One hash for all of them: the
+    password is published anyway, and each hash takes most of a second."""
+    users = list(users)
+    if len({u.password for u in users}) == 1 and users[0].check_password(PASSWORD):
+        return
+    hashed = make_password(PASSWORD)
+    for user in users:
+        user.password = hashed
+        user.save(update_fields=["password"])
 
 
 def _windows(tenant):
@@ -86,8 +94,20 @@ def _windows(tenant):
     return result
 
 
+def _fast_commits():
+    """Demo data is regenerated at will: do not wait for each commit to reach
+    the disk (a crash loses the last transactions, never consistency)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET synchronous_commit TO OFF")
+        elif connection.vendor == "sqlite":
+            cursor.execute("PRAGMA synchronous = OFF")
+
+
 def _history(out, tenants, users, now, days):
     from integrations.ingest.service import ingest_runs
+
+    _fast_commits()
 
     takes_now = "now" in inspect.signature(ingest_runs).parameters
     start = datetime.combine((now - timedelta(days=days)).date(), datetime.min.time(), tzinfo=UTC)

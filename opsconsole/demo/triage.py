@@ -30,9 +30,9 @@ COMMENTS = {
 }
 # (chance, earliest minutes, latest minutes) to acknowledge and to resolve, by priority.
 PLANS = {
-    "P1": ((0.92, 4, 40), (0.85, 45, 420)),
-    "P2": ((0.85, 10, 240), (0.65, 120, 2400)),
-    "P3": ((0.6, 45, 1440), (0.45, 600, 5000)),
+    "P1": ((0.97, 4, 40), (0.85, 45, 420)),
+    "P2": ((0.93, 10, 240), (0.65, 120, 2400)),
+    "P3": ((0.75, 45, 1440), (0.45, 600, 5000)),
     "P4": ((0.3, 120, 2880), (0.0, 0, 0)),
 }
 
@@ -79,7 +79,9 @@ class Triage:
             return
         (ack_p, ack_lo, ack_hi), (res_p, res_lo, res_hi) = PLANS.get(opening.priority, PLANS["P3"])
         ack_at = None
-        if rng.random() < ack_p:
+        # A kind of error never seen before always gets someone's attention.
+        first_time = not opening.regressed and opening.priority != "P4"
+        if first_time or rng.random() < ack_p:
             ack_at = start + timedelta(minutes=rng.randint(ack_lo, ack_hi))
             if assignee is None and rng.random() < 0.6:
                 self._push(ack_at - timedelta(minutes=1), "assign", opening, actor)

@@ -1,4 +1,4 @@
-"""``python manage.py seed_demo [--reset] [--days N]``: a demonstration
+"""``python manage.py seed_demo [--reset | --if-empty] [--days N]``: a demonstration
 installation. Applies the Northwind configuration through apply_config's
 code, sets known passwords for the demo users (printed at the end), and sends
 weeks of history through the same ingest code as the worker API."""
@@ -7,18 +7,24 @@ from django.core.management.base import BaseCommand, CommandError
 
 from opsconsole.config import ConfigError
 from opsconsole.demo.seed import DAYS, seed
+from opsconsole.models import Partner
 
 
 class Command(BaseCommand):
     help = "Create the Northwind demo partner, users with known passwords, and weeks of run history."
 
     def add_arguments(self, parser):
-        parser.add_argument("--reset", action="store_true", help="Delete the demo partner's data first.")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--reset", action="store_true", help="Delete the demo partner's data first.")
+        mode.add_argument("--if-empty", action="store_true", help="Do nothing when the database already has a partner.")
         parser.add_argument("--days", type=int, default=DAYS, help=f"Days of history (default {DAYS}).")
 
-    def handle(self, *args, reset, days, **options):
+    def handle(self, *args, reset, if_empty, days, **options):
         if not 1 <= days <= 400:
             raise CommandError("--days must be between 1 and 400.")
+        if if_empty and Partner.objects.exists():
+            self.stdout.write("The database already has a partner: no demo data added.")
+            return
 
         def out(line):
             self.stdout.write(line)
