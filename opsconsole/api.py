@@ -4,6 +4,7 @@ from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 
 from opsconsole.access import get_tenant_for_user, require
 from opsconsole.lib.time_params import instant_range
@@ -45,6 +46,9 @@ class AuditLogView(generics.ListAPIView):
     def get_queryset(self):
         user = self.request.user
         params = self.request.query_params
+        for name in ("tenant", "actor", "action", "from", "to"):
+            if "\x00" in params.get(name, ""):
+                raise ValidationError({name: ["Must not contain NUL characters."]})
         tenant = get_tenant_for_user(user, params["tenant"]) if params.get("tenant") else None
         require(user, Perm.GOVERN)
         start, end = instant_range(params)

@@ -9,7 +9,9 @@ class Problem:
     message: str
 
     def __str__(self):
-        return f"{self.path}: {self.message}" if self.path else self.message
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        # Lone surrogates (possible in JSON) cannot be printed: show them escaped.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ConfigError(Exception):

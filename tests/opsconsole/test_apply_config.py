@@ -664,3 +664,15 @@ def test_a_bad_logo_is_refused(workdir, doc, file, content, expected):
 def test_a_plain_http_logo_url_is_refused(workdir, doc):
     doc["partner"]["branding"]["logo"] = "http://cdn.northwind.example/logo.svg"
     assert apply_failing(workdir, doc) == ["partner.branding.logo: a logo URL must be https"]
+
+
+def test_hostile_strings_are_refused_with_a_printable_message(workdir):
+    path = workdir / "northwind.json"
+    path.write_text('{"partner": {"slug": "northwind", "name": "North\\u0000wind", "\\ud800": 1}}')
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("apply_config", str(path), stdout=StringIO(), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert "partner.name: must not contain NUL characters or unpaired surrogates" in lines
+    assert any(line.startswith("partner.\\ud800: unknown key") for line in lines)
+    assert Partner.objects.count() == 0

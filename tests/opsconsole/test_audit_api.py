@@ -136,6 +136,9 @@ def test_from_and_to_take_dates_and_timestamps(as_user, manager, entries):
         ("to=2026-13-01", "to"),
         ("from=2026-11-02T10:00:00", "from"),
         ("from=2026-11-03&to=2026-11-01", "to"),
+        ("actor=ana%00", "actor"),
+        ("tenant=con%00toso", "tenant"),
+        ("action=config%00", "action"),
     ],
 )
 def test_a_malformed_bound_is_a_400_naming_it(as_user, manager, entries, query, name):
