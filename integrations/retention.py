@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Concat, Length
 from django.utils import timezone
 
 from integrations.models import Failure, Run, RunLog, SyncException
+from opsconsole import audit
 from opsconsole.models import Tenant
 
 BATCH_SIZE = 2000
@@ -23,13 +24,26 @@ BATCH_SIZE = 2000
 
 def purge_expired(now=None, batch_size=BATCH_SIZE):
     """django-q2 task (scheduled daily by ``ensure_schedules``): purge every
-    tenant; return the totals deleted."""
+    tenant, write a ``retention.purge`` audit entry for each tenant that lost
+    runs, and return the totals deleted."""
     now = now or timezone.now()
     totals = {"runs": 0, "logs": 0, "failures": 0, "exceptions_recounted": 0}
-    for tenant_id, days in Tenant.objects.values_list("pk", "retention_days").order_by("pk"):
-        result = purge_tenant(tenant_id, now - timedelta(days=days), batch_size=batch_size)
+    for tenant in Tenant.objects.select_related("partner").order_by("pk"):
+        cutoff = now - timedelta(days=tenant.retention_days)
+        result = purge_tenant(tenant.pk, cutoff, batch_size=batch_size)
         for key, value in result.items():
             totals[key] += value
+        if result["runs"]:
+            audit.record(
+                None,
+                "retention.purge",
+                tenant=tenant,
+                summary=(
+                    f"Purged {result['runs']} runs, {result['failures']} failures and {result['logs']} log lines "
+                    f"started before {cutoff:%Y-%m-%d %H:%M} UTC ({tenant.retention_days} days' retention)"
+                ),
+                data={**result, "cutoff": cutoff.isoformat(), "retention_days": tenant.retention_days},
+            )
     return totals
 
 

@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 
 from integrations.models import Failure, Run, RunLog, SyncException
 from integrations.retention import purge_expired
+from opsconsole.models import AuditEntry
 from sla.models import Objective
 from tests import factories as f
 
@@ -109,6 +110,11 @@ def test_it_purges_runs_logs_and_failures_older_than_the_tenants_retention(histo
     assert Run.objects.filter(pk=history["fab_run"].pk).exists()
     # SLA configuration is not touched.
     assert Objective.objects.filter(pk=history["objective"].pk).exists()
+    # The purge is in the audit log, for contoso only.
+    [entry] = AuditEntry.objects.filter(action="retention.purge")
+    assert (entry.actor, entry.tenant.slug) == ("system", "contoso")
+    assert entry.data["runs"] == 2 and entry.data["retention_days"] == 30
+    assert entry.summary.startswith("Purged 2 runs, 4 failures and 4 log lines started before 2026-10-27 12:00 UTC")
 
 
 @time_machine.travel(NOW, tick=False)
@@ -131,6 +137,7 @@ def test_it_recounts_the_exceptions_that_lost_failures(history):
 def test_a_second_purge_finds_nothing(history):
     purge_expired()
     assert purge_expired() == {"runs": 0, "logs": 0, "failures": 0, "exceptions_recounted": 0}
+    assert AuditEntry.objects.filter(action="retention.purge").count() == 1
 
 
 def test_a_run_ages_out_as_days_pass(history):
