@@ -100,7 +100,7 @@ def _fast_commits():
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET synchronous_commit TO OFF")
-        elif connection.vendor == "sqlite":
+        elif connection.vendor == "sqlite" and not connection.in_atomic_block:
             cursor.execute("PRAGMA synchronous = OFF")
 
 
