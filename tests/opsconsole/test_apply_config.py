@@ -171,7 +171,12 @@ def test_an_update_changes_only_what_changed_and_the_audit_says_so(workdir, doc)
     tenant["routing"][0]["priority"] = "P1"
     doc["users"][0]["name"] = "Ana Ruiz-Ortega"
 
-    out = apply(workdir, doc)
+    with CaptureQueriesContext(connection) as queries:
+        out = apply(workdir, doc)
+
+    updates = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    # One UPDATE per changed row (user, tenant, integration, routing rule), none for the rest.
+    assert len(updates) == 4, updates
 
     assert "updated" in out and "created" not in out
     latest = config_audit()[-1]
