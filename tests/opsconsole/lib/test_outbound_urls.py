@@ -1,5 +1,8 @@
 """Which webhook and alert targets are refused (contract section 1)."""
 
+import ipaddress
+import socket
+
 import pytest
 
 from opsconsole.lib.outbound_urls import url_problem
@@ -60,3 +63,24 @@ def test_everything_but_garbage_is_allowed_when_private_targets_are(settings):
     assert url_problem("http://127.0.0.1:8080/hook") is None
     assert url_problem("https://10.0.0.5/hook") is None
     assert url_problem("ftp://10.0.0.5/hook") == "must be an https URL"
+
+
+def test_a_host_name_is_judged_by_the_addresses_it_resolves_to(strict):
+    # This machine's own name resolves through /etc/hosts (no network needed),
+    # usually to a loopback or private address.
+    host = socket.gethostname().lower()
+    try:
+        addresses = {ipaddress.ip_address(i[4][0].split("%")[0]) for i in socket.getaddrinfo(host, 443)}
+    except OSError:
+        addresses = set()
+    private = [a for a in addresses if not (a.is_global and not a.is_multicast)]
+    problem = url_problem(f"https://{host}/hook")
+    if private:
+        assert problem is not None and f"{host} resolves to" in problem
+    else:
+        assert problem is None
+    assert url_problem(f"https://{host}/hook", resolve=False) is None
+
+
+def test_a_name_that_does_not_resolve_is_allowed(strict):
+    assert url_problem("https://no-such-host.invalid/hook") is None
