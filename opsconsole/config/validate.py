@@ -7,20 +7,17 @@ against the file and, for what the file does not mention, against what the
 partner already has (unless ``prune``, which would delete it).
 """
 
-import base64
 import math
 import re
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from pathlib import Path
-
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from integrations.models import Integration, Priority, System
+from opsconsole.config.checker import Checker, Known, declared, join, kind_of
 from opsconsole.config.errors import ConfigError, Problem
+from opsconsole.config.logo import read_logo
 from opsconsole.config.spec import (
     AlertSpec,
     ConfigSpec,
@@ -33,12 +30,10 @@ from opsconsole.config.spec import (
     UserSpec,
     WindowSpec,
 )
-from opsconsole.lib.outbound_urls import url_problem
 from opsconsole.models import Hostname, Partner, Tenant, User
 from opsconsole.roles import CUSTOMER_ROLES, Role
 from sla.models import TENANT_WIDE_KINDS, AlertChannel, ObjectiveKind, Plan
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 NAME_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # plan names, entities, record kinds
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 CLOCK = re.compile(r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$")
@@ -60,183 +55,11 @@ ALERT_EVENTS = (
     "replay.failed",
 )
 ROUTING_MATCH_KEYS = ("integration", "entity", "error_class", "error_code")
-MAX_LOGO_BYTES = 256 * 1024
-LOGO_TYPES = {"image/svg+xml", "image/png", "image/jpeg"}
-# SVG shown as an <img> runs no script, but a logo may be opened on its own.
-SVG_ACTIVE_CONTENT = re.compile(r"<\s*script|<\s*foreignObject|\bon[a-z]+\s*=|javascript:", re.IGNORECASE)
 
 
 @cache
 def _zones():
     return frozenset(zoneinfo.available_timezones())
-
-
-def join(path, key):
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else key
-
-
-class Checker:
-    """Typed reads of a parsed document that record problems instead of raising."""
-
-    def __init__(self):
-        self.problems = []
-
-    def problem(self, path, message):
-        self.problems.append(Problem(path, message))
-
-    def mapping(self, value, path, allowed, required=()):
-        if not isinstance(value, dict):
-            self.problem(path, f"must be a mapping, not {_kind(value)}")
-            return None
-        for key in value:
-            if not isinstance(key, str) or key not in allowed:
-                self.problem(join(path, str(key)), f"unknown key (expected one of: {', '.join(allowed)})")
-        for key in required:
-            if value.get(key) is None:
-                self.problem(join(path, key), "is required")
-        return value
-
-    def items(self, value, path):
-        """A list (None counts as empty)."""
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problem(path, f"must be a list, not {_kind(value)}")
-            return []
-        return value
-
-    def string(self, value, path, *, max_length=200, default="", pattern=None, hint="", multiline=False):
-        if value is None:
-            return default
-        if not isinstance(value, str):
-            self.problem(
-                path, f"must be a string, not {_kind(value)}{' (quote it)' if isinstance(value, int | float) else ''}"
-            )
-            return default
-        if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            self.problem(path, "must not contain NUL characters or unpaired surrogates")
-            return default
-        if not multiline and any(ord(c) < 32 or ord(c) == 127 for c in value):
-            self.problem(path, "must not contain control characters or line breaks")
-            return default
-        if len(value) > max_length:
-            self.problem(path, f"must be at most {max_length} characters")
-            return default
-        if pattern is not None and not pattern.match(value):
-            self.problem(path, f"{value!r} is not valid{': ' + hint if hint else ''}")
-            return default
-        return value
-
-    def slug(self, value, path, what="slug"):
-        return self.string(value, path, max_length=63, pattern=SLUG, hint=f"a {what} uses a-z, 0-9 and '-'")
-
-    def choice(self, value, path, choices, default=None):
-        if value is None:
-            return default
-        if not isinstance(value, str) or value not in choices:
-            self.problem(path, f"{value!r} is not one of: {', '.join(choices)}")
-            return default
-        return value
-
-    def integer(self, value, path, *, minimum=0, maximum=2_147_483_647, default=None):
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(path, f"must be a whole number, not {_kind(value)}")
-            return default
-        if not minimum <= value <= maximum:
-            self.problem(path, f"must be between {minimum} and {maximum}")
-            return default
-        return value
-
-    def boolean(self, value, path, default=False):
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.problem(path, f"must be true or false, not {_kind(value)}")
-            return default
-        return value
-
-    def email(self, value, path):
-        text = self.string(value, path, max_length=254)
-        if not text:
-            return None
-        try:
-            validate_email(text)
-        except ValidationError:
-            self.problem(path, f"{text!r} is not a valid e-mail address")
-            return None
-        return text.lower()
-
-    def timestamp(self, value, path):
-        if isinstance(value, datetime):
-            parsed = value
-        else:
-            text = self.string(value, path, max_length=64)
-            if not text:
-                return None
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                self.problem(path, f"{text!r} is not an ISO 8601 timestamp")
-                return None
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            self.problem(path, "must carry a UTC offset (such as Z or -06:00)")
-            return None
-        return parsed
-
-    def url(self, value, path, *, check_target=True):
-        text = self.string(value, path, max_length=2000)
-        if not text:
-            return ""
-        problem = url_problem(text) if check_target else None
-        if problem:
-            self.problem(path, problem)
-            return ""
-        return text
-
-
-def _kind(value):
-    return {
-        dict: "a mapping",
-        list: "a list",
-        str: "a string",
-        bool: "true/false",
-        int: "a number",
-        float: "a number",
-        type(None): "empty",
-    }.get(type(value), type(value).__name__)
-
-
-def _declared(docs, key):
-    """The names a list of mappings declares, even where other fields of an
-    entry are wrong (so one mistake does not cascade into "unknown" errors)."""
-    if not isinstance(docs, list):
-        return set()
-    return {d[key] for d in docs if isinstance(d, dict) and isinstance(d.get(key), str)}
-
-
-class _Known:
-    """Names a reference may use: what the file declares, plus (unless pruned)
-    what already exists."""
-
-    def __init__(self, declared, existing, prune):
-        self.declared = set(declared)
-        self.existing = set(existing)
-        self.prune = prune
-
-    def check(self, checker, path, name, what):
-        if name is None or name in self.declared:
-            return True
-        if name in self.existing:
-            if self.prune:
-                checker.problem(path, f"{what} {name!r} is not in the file and would be deleted by --prune")
-                return False
-            return True
-        checker.problem(path, f"unknown {what} {name!r}")
-        return False
 
 
 def validate(document, *, base_dir=None, prune=False):
@@ -251,7 +74,7 @@ def validate(document, *, base_dir=None, prune=False):
 
     plans = _plans(c, top.get("plans"))
     existing_plans = set(Plan.objects.filter(partner=partner).values_list("name", flat=True)) if partner else set()
-    known_plans = _Known(plans, existing_plans, prune)
+    known_plans = Known(plans, existing_plans, prune)
 
     tenant_docs = c.items(top.get("tenants"), "tenants")
     declared_tenants = {}
@@ -260,12 +83,12 @@ def validate(document, *, base_dir=None, prune=False):
         if isinstance(slug, str) and slug not in declared_tenants:
             declared_tenants[slug] = i
     existing_tenants = dict(Tenant.objects.filter(partner=partner).values_list("slug", "pk")) if partner else {}
-    known_tenants = _Known(declared_tenants, existing_tenants, prune)
+    known_tenants = Known(declared_tenants, existing_tenants, prune)
 
     users = _users(c, top.get("users"), known_tenants)
     existing_users = set(User.objects.filter(partner=partner).values_list("email", flat=True)) if partner else set()
-    declared_users = {e.lower() for e in _declared(top.get("users"), "email")}
-    known_users = _Known(declared_users, existing_users, prune)
+    declared_users = {e.lower() for e in declared(top.get("users"), "email")}
+    known_users = Known(declared_users, existing_users, prune)
 
     tenants = []
     seen = {}
@@ -333,7 +156,7 @@ def _partner(c, doc, base_dir):
         color = c.string(branding.get(key), join(path, key), max_length=7, pattern=COLOR, hint="use #RRGGBB")
         if color:
             setattr(spec, key, color.upper())
-    spec.logo = _logo(c, branding.get("logo"), join(path, "logo"), base_dir)
+    spec.logo = read_logo(c, branding.get("logo"), join(path, "logo"), base_dir)
     if branding.get("support_email") is not None:
         spec.support_email = c.email(branding.get("support_email"), join(path, "support_email")) or ""
     seen = set()
@@ -353,73 +176,12 @@ def _partner(c, doc, base_dir):
     return spec
 
 
-def _sniff_image(raw, suffix):
-    if raw.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if raw.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    head = raw[:4096].decode("utf-8", "replace").lstrip("\ufeff \t\r\n").lower()
-    if "<svg" in head and (head.startswith("<") or suffix == ".svg"):
-        return "image/svg+xml"
-    return None
-
-
-def _logo(c, value, path, base_dir):
-    """An https URL, a data: URI, or a file next to the config read into a data: URI."""
-    text = c.string(value, path, max_length=2000)
-    if not text:
-        return ""
-    lowered = text.lower()
-    if lowered.startswith("data:"):
-        head, _, payload = text.partition(",")
-        mime = head[5:].split(";")[0].lower()
-        if mime not in LOGO_TYPES or ";base64" not in head.lower():
-            c.problem(path, "a data: logo must be a base64 SVG, PNG or JPEG image")
-            return ""
-        try:
-            raw = base64.b64decode(payload, validate=True)
-        except ValueError:
-            c.problem(path, "the data: logo is not valid base64")
-            return ""
-        return _logo_bytes(c, raw, path, ".svg" if mime == "image/svg+xml" else "")
-    if "://" in text:
-        if not lowered.startswith("https://"):
-            c.problem(path, "a logo URL must be https")
-            return ""
-        return c.url(text, path, check_target=False)
-    if base_dir is None:
-        c.problem(path, "a logo file needs the configuration to be read from a file (or give an https URL)")
-        return ""
-    file = Path(base_dir) / text
-    try:
-        with file.open("rb") as fh:
-            raw = fh.read(MAX_LOGO_BYTES + 1)
-    except OSError as exc:
-        c.problem(path, f"cannot read logo file {text!r}: {exc.strerror or exc}")
-        return ""
-    return _logo_bytes(c, raw, path, file.suffix.lower())
-
-
-def _logo_bytes(c, raw, path, suffix):
-    if len(raw) > MAX_LOGO_BYTES:
-        c.problem(path, f"the logo is over {MAX_LOGO_BYTES // 1024} KiB")
-        return ""
-    mime = _sniff_image(raw, suffix)
-    if mime is None:
-        c.problem(path, "the logo must be an SVG, PNG or JPEG image")
-        return ""
-    if mime == "image/svg+xml" and SVG_ACTIVE_CONTENT.search(raw.decode("utf-8", "replace")):
-        c.problem(path, "the SVG logo must not contain scripts, event handlers or foreignObject")
-        return ""
-    return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"
-
-
 def _plans(c, doc):
     plans = {}
     if doc is None:
         return plans
     if not isinstance(doc, dict):
-        c.problem("plans", f"must be a mapping of plan name to objectives, not {_kind(doc)}")
+        c.problem("plans", f"must be a mapping of plan name to objectives, not {kind_of(doc)}")
         return plans
     for name, entries in doc.items():
         path = join("plans", str(name))
@@ -487,7 +249,7 @@ def _target(c, value, path):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        c.problem(path, f"must be a number from 0 to 100, not {_kind(value)}")
+        c.problem(path, f"must be a number from 0 to 100, not {kind_of(value)}")
         return None
     if isinstance(value, float) and not math.isfinite(value):
         c.problem(path, "must be a number from 0 to 100")
@@ -576,14 +338,14 @@ def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune):
         existing_integrations = Integration.objects.filter(tenant_id=tenant_pk).values_list("slug", flat=True)
 
     spec.systems = _systems(c, doc.get("systems"), join(path, "systems"))
-    known_systems = _Known(_declared(doc.get("systems"), "slug"), existing_systems, prune)
+    known_systems = Known(declared(doc.get("systems"), "slug"), existing_systems, prune)
     spec.system_of_record = _system_of_record(
         c, doc.get("system_of_record"), join(path, "system_of_record"), known_systems
     )
     spec.integrations = _integrations(
         c, doc.get("integrations"), join(path, "integrations"), known_systems, known_users
     )
-    known_integrations = _Known(_declared(doc.get("integrations"), "slug"), existing_integrations, prune)
+    known_integrations = Known(declared(doc.get("integrations"), "slug"), existing_integrations, prune)
     spec.maintenance = _maintenance(c, doc.get("maintenance"), join(path, "maintenance"), known_integrations)
     spec.alerts = _alerts(c, doc.get("alerts"), join(path, "alerts"))
     spec.routing = _routing(c, doc.get("routing"), join(path, "routing"), known_integrations, known_users)
@@ -660,7 +422,7 @@ def _system_of_record(c, doc, path, known_systems):
     if doc is None:
         return result
     if not isinstance(doc, dict):
-        c.problem(path, f"must be a mapping of record kind to system slug, not {_kind(doc)}")
+        c.problem(path, f"must be a mapping of record kind to system slug, not {kind_of(doc)}")
         return result
     for kind, system in doc.items():
         kpath = join(path, str(kind))
