@@ -9,6 +9,7 @@ nothing and records nothing. The whole apply is one transaction; with
 from collections import defaultdict
 from datetime import UTC
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import ProtectedError
 
@@ -180,6 +181,9 @@ class _Writer:
         if current != wanted:
             Hostname.objects.filter(partner=partner, name__in=current - wanted).delete()
             Hostname.objects.bulk_create([Hostname(partner=partner, name=n) for n in sorted(wanted - current)])
+            # BrandingMiddleware caches host -> partner for a minute.
+            stale = [f"branding-host:{n}" for n in current ^ wanted]
+            transaction.on_commit(lambda: cache.delete_many(stale))
             fields.append("hostnames")
         if not created:
             self.changes.update("partner", s.slug, fields)

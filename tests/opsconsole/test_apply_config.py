@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 from django.db import connection
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.models import Integration, RoutingRule, System
 from opsconsole.config.loading import load_file
+from opsconsole.middleware import partner_for_host
 from opsconsole.models import AuditEntry, Hostname, Partner, Tenant, User
 from sla.models import AlertChannel, MaintenanceWindow, Objective, Plan
 from tests import factories as f
@@ -681,3 +683,16 @@ def test_hostile_strings_are_refused_with_a_printable_message(workdir):
     assert "partner.name: must not contain NUL characters or unpaired surrogates" in lines
     assert any(line.startswith("partner.\\ud800: unknown key") for line in lines)
     assert Partner.objects.count() == 0
+
+
+@pytest.fixture
+def host_cache():
+    yield
+    cache.delete("branding-host:ops.northwind.example")  # no leftovers for other tests
+
+
+def test_a_new_host_name_brands_requests_at_once(workdir, doc, django_capture_on_commit_callbacks, host_cache):
+    assert partner_for_host("ops.northwind.example") is None  # remembered for a minute
+    with django_capture_on_commit_callbacks(execute=True):
+        apply(workdir, doc)
+    assert partner_for_host("ops.northwind.example").slug == "northwind"
