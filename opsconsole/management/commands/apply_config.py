@@ -4,6 +4,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import IntegrityError
 
 from opsconsole.config import ConfigError, apply_document, load_file
 
@@ -32,6 +33,13 @@ class Command(BaseCommand):
             changes = apply_document(
                 document, base_dir=path.resolve().parent, prune=prune, dry_run=dry_run, actor=actor, source=path.name
             )
+        except IntegrityError:
+            # Only when another apply wrote the same partner, tenant or user meanwhile.
+            raise CommandError(
+                f"{path.name}: another change to the same objects was committed meanwhile; nothing applied, "
+                "apply the file again.",
+                returncode=1,
+            ) from None
         except ConfigError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
