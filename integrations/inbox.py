@@ -1,0 +1,122 @@
+"""Which exceptions a list shows, and in what order: the filters shared by
+``GET /api/v1/exceptions`` (contract 4.1) and the HTML inbox.
+
+Most urgent first: open and acknowledged before the rest, then priority,
+then the opening time. Within one tenant and priority the SLA deadlines grow
+with the opening time, so this is the order of time left on the clock.
+"""
+
+import datetime as dt
+
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils import timezone
+
+from integrations.access import exceptions_for
+from integrations.api import params
+from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
+from opsconsole.access import tenants_for
+from sla.clock import business_hours_of, latest_start_due_by, objectives_by_tenant
+from sla.models import ObjectiveKind
+
+SAVED_VIEWS = {
+    "mine": "Mine",
+    "unassigned-urgent": "Unassigned P1/P2",
+    "breaching": "Breaching within 2 hours",
+}
+BREACH_HORIZON = dt.timedelta(hours=2)
+
+
+def urgency_order(qs):
+    return qs.annotate(
+        closed_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("closed_rank", "priority", "opened_at", "id")
+
+
+def search(qs, user, q):
+    """Title (the normalised message), error code, fingerprint, an exception
+    id, a record id or words of a failure's message."""
+    scope = tenants_for(user)
+    cond = Q(title__icontains=q) | Q(error_code__icontains=q) | Q(fingerprint=q)
+    digits = q.lstrip("#")
+    if digits.isdigit() and len(digits) < 18:
+        cond |= Q(pk=int(digits))
+    # failure_tenant_record index: exact record ids.
+    cond |= Q(pk__in=Failure.objects.filter(tenant__in=scope, record_id=q).values("exception_id"))
+    cond |= Q(pk__in=Failure.objects.filter(tenant__in=scope, message__icontains=q).values("exception_id"))
+    return qs.filter(cond)
+
+
+def breaching(qs, tenants, now, horizon=BREACH_HORIZON):
+    """Exceptions whose acknowledge or resolve deadline is past or falls
+    within ``horizon``: per tenant and priority, those opened before the
+    latest opening time that would be due by then."""
+    tenants = list(tenants)
+    objectives = objectives_by_tenant(tenants)
+    limit = now + horizon
+    cond = Q(pk__in=[])
+    for tenant in tenants:
+        hours = business_hours_of(tenant)
+        for (kind, priority), minutes in objectives.get(tenant.pk, {}).items():
+            latest = latest_start_due_by(limit, minutes, hours)
+            if kind == ObjectiveKind.ACKNOWLEDGE:
+                cond |= Q(
+                    tenant=tenant,
+                    priority=priority,
+                    status=ExceptionStatus.OPEN,
+                    opened_at__lte=latest,
+                )
+            else:
+                cond |= Q(tenant=tenant, priority=priority, status__in=OPEN_STATUSES, opened_at__lte=latest)
+    return qs.filter(cond)
+
+
+def filter_exceptions(user, query, *, default_open=False, now=None):
+    """(queryset, filters) for ``query`` (a QueryDict). 400 on malformed
+    values, 404 on an unknown or unreachable tenant or integration."""
+    now = now or timezone.now()
+    qs = exceptions_for(user)
+    filters = {}
+    tenant = params.tenant(query, user)
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+        filters["tenant"] = tenant
+    integrations = params.integration(query, user, tenant)
+    if integrations is not None:
+        qs = qs.filter(integration__in=integrations)
+        filters["integration"] = integrations[0].slug
+    statuses = params.choice(query, "status", ExceptionStatus.values + ["all"])
+    if statuses and "all" not in statuses:
+        qs = qs.filter(status__in=statuses)
+    elif statuses is None and default_open:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    filters["status"] = statuses
+    priorities = params.choice(query, "priority", Priority.values)
+    if priorities:
+        qs = qs.filter(priority__in=priorities)
+    filters["priority"] = priorities
+    assignee = params.text(query, "assignee", max_length=320)
+    if assignee == "me":
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee__email__iexact=assignee)
+    filters["assignee"] = assignee
+    error_class = params.text(query, "error_class")
+    if error_class:
+        qs = qs.filter(error_class=error_class)
+    filters["error_class"] = error_class
+    q = params.text(query, "q")
+    if q:
+        qs = search(qs, user, q)
+    filters["q"] = q
+    view = params.choice(query, "view", list(SAVED_VIEWS))
+    view = view[0] if view else None
+    if view == "mine":
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    elif view == "unassigned-urgent":
+        qs = qs.filter(assignee__isnull=True, priority__in=[Priority.P1, Priority.P2], status__in=OPEN_STATUSES)
+    elif view == "breaching":
+        qs = breaching(qs, [tenant] if tenant else tenants_for(user).select_related(None), now)
+    filters["view"] = view
+    return urgency_order(qs), filters
