@@ -3,11 +3,12 @@ section 2). Every view and viewset reaches exceptions, runs and integrations
 through these: they scope by partner, tenant and role via
 ``opsconsole.access.tenants_for``, and anything outside reach is a 404."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from integrations.models import Integration, Run, SyncException
-from opsconsole.access import require, tenants_for
-from opsconsole.roles import Perm
+from opsconsole.access import is_key, tenants_for
+from opsconsole.roles import Perm, can
 
 
 def _pk(value):
@@ -63,5 +64,8 @@ def get_integration_for_user(user, tenant_slug, slug):
 
 def require_act(user):
     """403 unless the user's role may acknowledge, assign, comment, resolve
-    and ignore (call once the object was found, so 404 comes first)."""
-    require(user, Perm.ACT)
+    and ignore (call once the object was found, so 404 comes first). The same
+    check as ``opsconsole.access.require``, raised as Django's PermissionDenied
+    so that HTML views answer 403 as well as the API."""
+    if is_key(user) or not can(user, Perm.ACT):
+        raise PermissionDenied("Your role does not allow this.")
