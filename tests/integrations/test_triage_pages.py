@@ -264,7 +264,7 @@ def test_hostile_strings_are_escaped_and_bounded_on_every_page(support, integrat
         run=run,
         record_id="<i>TE</i>",
         message=HOSTILE,
-        payload={"note": HOSTILE, "<k>": "\x00"},
+        payload={"note": HOSTILE, "<k>": "\x01"},
         response={"status": 500, "body": HOSTILE},
     )
     RunLog.objects.create(
