@@ -265,7 +265,6 @@ class ExceptionActionView(APIView):
     roles that may not act, 400 malformed, 409 when the state forbids it."""
 
     permission_classes = [StaffOnly]
-    action = None
     body = EmptyBody
 
     def post(self, request, pk):

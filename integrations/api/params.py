@@ -69,11 +69,15 @@ def instant(params, name, tzinfo=dt.UTC, end_of_day=False):
     value = text(params, name, max_length=64)
     if value is None:
         return None
+    stamp = day = None
     try:
-        stamp = parse_datetime(value)
-        day = None if stamp else parse_date(value)
+        # Django's parse_datetime also takes a bare date: try the date first.
+        if len(value) == 10:
+            day = parse_date(value)
+        else:
+            stamp = parse_datetime(value)
     except ValueError:
-        stamp = day = None
+        pass
     if stamp is not None:
         if stamp.tzinfo is None:
             raise ValidationError({name: ["A timestamp needs an offset such as Z or +02:00."]})
