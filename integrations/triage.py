@@ -24,7 +24,7 @@ from opsconsole.models import User
 from opsconsole.roles import PARTNER_WIDE
 
 MAX_NOTE = 10_000
-AUDIT_NOTE = 500  # notes are kept whole in comments; the audit summary quotes the start
+AUDIT_NOTE = 500  # the audit summary quotes the start of a note; its data keeps it whole
 
 
 class IllegalTransition(Exception):
@@ -69,11 +69,6 @@ def _record(actor, action, exception, summary, data=None):
 
 def _short(text):
     return text if len(text) <= AUDIT_NOTE else text[:AUDIT_NOTE] + "…"
-
-
-def _note_comment(exception, actor, note, now):
-    if note:
-        Comment.objects.create(exception=exception, author=actor, body=note, created=now)
 
 
 def acknowledge(exception, actor):
@@ -144,7 +139,6 @@ def resolve(exception, actor, note=""):
         opening.acknowledged_at = opening.acknowledged_at or now
         opening.resolved_at = now
         opening.save(update_fields=["acknowledged_at", "resolved_at"])
-        _note_comment(exc, actor, note, now)
         _record(actor, "resolve", exc, f"Resolved #{exc.pk}" + (f": {_short(note)}" if note else ""), {"note": note})
     return exc
 
@@ -166,7 +160,6 @@ def ignore(exception, actor, note="", until=None):
         opening.acknowledged_at = opening.acknowledged_at or now
         opening.ignored_at = now
         opening.save(update_fields=["acknowledged_at", "ignored_at"])
-        _note_comment(exc, actor, note, now)
         when = f" until {until.isoformat()}" if until else ""
         _record(
             actor,
@@ -198,6 +191,6 @@ def reopen(exception, actor, note=""):
         ExceptionOpening.objects.create(
             exception=exc, tenant_id=exc.tenant_id, priority=exc.priority, opened_at=now, regressed=False
         )
-        _note_comment(exc, actor, note, now)
-        _record(actor, "reopen", exc, f"Reopened #{exc.pk} (was {previous})", {"previous": previous})
+        summary = f"Reopened #{exc.pk} (was {previous})" + (f": {_short(note)}" if note else "")
+        _record(actor, "reopen", exc, summary, {"previous": previous, "note": note})
     return exc

@@ -63,6 +63,11 @@ def payload(value, limit=JSON_LIMIT):
             value = json.loads(value)
         except ValueError:
             pass
+    elif isinstance(value, dict) and isinstance(value.get("body"), str):
+        try:
+            value = {**value, "body": json.loads(value["body"])}
+        except ValueError:
+            pass
     try:
         text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
     except (TypeError, ValueError):
