@@ -26,7 +26,12 @@ SAVED_VIEWS = {
 BREACH_HORIZON = dt.timedelta(hours=2)
 
 
-def urgency_order(qs):
+def urgency_order(qs, only_open=False):
+    """Most urgent first. When only open and acknowledged exceptions can be
+    in the list, the order is (priority, opened_at), which the partial index
+    exception_open_urgency serves."""
+    if only_open:
+        return qs.order_by("priority", "opened_at", "id")
     return qs.annotate(
         closed_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
     ).order_by("closed_rank", "priority", "opened_at", "id")
@@ -85,10 +90,13 @@ def filter_exceptions(user, query, *, default_open=False, now=None):
         qs = qs.filter(integration__in=integrations)
         filters["integration"] = integrations[0].slug
     statuses = params.choice(query, "status", ExceptionStatus.values + ["all"])
+    only_open = False
     if statuses and "all" not in statuses:
         qs = qs.filter(status__in=statuses)
+        only_open = set(statuses) <= set(OPEN_STATUSES)
     elif statuses is None and default_open:
         qs = qs.filter(status__in=OPEN_STATUSES)
+        only_open = True
     filters["status"] = statuses
     priorities = params.choice(query, "priority", Priority.values)
     if priorities:
@@ -116,7 +124,8 @@ def filter_exceptions(user, query, *, default_open=False, now=None):
         qs = qs.filter(assignee_id=getattr(user, "pk", None))
     elif view == "unassigned-urgent":
         qs = qs.filter(assignee__isnull=True, priority__in=[Priority.P1, Priority.P2], status__in=OPEN_STATUSES)
+        only_open = True
     elif view == "breaching":
         qs = breaching(qs, [tenant] if tenant else tenants_for(user).select_related(None), now)
     filters["view"] = view
-    return urgency_order(qs), filters
+    return urgency_order(qs, only_open), filters

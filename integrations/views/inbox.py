@@ -44,6 +44,27 @@ def staff_users(user):
     return User.objects.filter(partner_id=user.partner_id, role__in=PARTNER_WIDE, is_active=True).order_by("email")
 
 
+def clock_badge(clock):
+    """(text, css class, tooltip) of an exception's SLA clock for a list row:
+    the deadline that comes next, else whether they were met."""
+    from integrations.templatetags.triage import duration, utc
+
+    d = clock.next
+    if d is not None:
+        if d.breached:
+            text, css = f"{d.kind.capitalize()} overdue {duration(d.left_seconds)}", "clock-breached"
+        else:
+            css = "clock-soon" if d.left_seconds < 7200 else "clock-ok"
+            text = f"{d.kind.capitalize()} in {duration(d.left_seconds)}"
+        return text, css, f"Due {utc(d.due)} ({d.within_business_minutes} business minutes)"
+    done = [x for x in (clock.acknowledge, clock.resolve) if x is not None]
+    if not done:
+        return "no objective", "muted", ""
+    if all(x.met for x in done):
+        return "met", "clock-ok", ""
+    return "missed", "clock-breached", ""
+
+
 def _page_size(request):
     try:
         size = int(request.GET.get("page_size", PAGE_SIZES[0]))
@@ -72,7 +93,7 @@ def inbox(request):
         page = paginator.page(paginator.num_pages if request.GET.get("page", "").isdigit() else 1)
     rows = list(page.object_list)
     clocks = clocks_for(rows, now)
-    items = [(e, clocks[e.pk]) for e in rows]
+    items = [(e, clock_badge(clocks[e.pk])) for e in rows]
     may_act = can(request.user, Perm.ACT)
     tenants = list(tenants_for(request.user).order_by("name").only("slug", "name"))
     integrations = list(
