@@ -95,8 +95,12 @@ def seed():
     partner = Partner.objects.create(slug="bench", name="Bench Partners")
     plan = Plan.objects.create(partner=partner, name="gold")
     for priority, ack, res in (("P1", 30, 480), ("P2", 120, 960), ("P3", 480, 2400)):
-        Objective.objects.create(plan=plan, objective="acknowledge", priority=priority, target=95, within_business_minutes=ack)
-        Objective.objects.create(plan=plan, objective="resolve", priority=priority, target=90, within_business_minutes=res)
+        Objective.objects.create(
+            plan=plan, objective="acknowledge", priority=priority, target=95, within_business_minutes=ack
+        )
+        Objective.objects.create(
+            plan=plan, objective="resolve", priority=priority, target=90, within_business_minutes=res
+        )
     hours = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00", "holidays": ["2026-12-25"]}
     zones = ["America/Chicago", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]
     tenants = [
@@ -123,8 +127,13 @@ def seed():
         for k in range(INTEGRATIONS_PER_TENANT):
             integrations.append(
                 Integration.objects.create(
-                    tenant=tenant, slug=f"flow-{k}", name=f"Flow {k}", source=src, target=dst,
-                    every_minutes=15, grace_minutes=10,
+                    tenant=tenant,
+                    slug=f"flow-{k}",
+                    name=f"Flow {k}",
+                    source=src,
+                    target=dst,
+                    every_minutes=15,
+                    grace_minutes=10,
                 )
             )
     now = dt.datetime.now(dt.UTC)
@@ -138,29 +147,50 @@ def seed():
 
     # Runs: spread over the integrations and 60 days.
     run_rows = []
-    with raw.cursor() as cur, cur.copy(
-        "COPY integrations_run (id, tenant_id, integration_id, run_id, status, trigger, started_at, finished_at, "
-        "processed, succeeded, failed, skipped, lag_seconds, received_at, updated_at) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY integrations_run (id, tenant_id, integration_id, run_id, status, trigger, started_at, finished_at, "
+            "processed, succeeded, failed, skipped, lag_seconds, received_at, updated_at) FROM STDIN"
+        ) as copy,
+    ):
         for n in range(RUNS):
             integ = integrations[n % len(integrations)]
             at = start + dt.timedelta(seconds=n * (60 * 86400 / RUNS))
             run_rows.append((run_base + n + 1, integ))
             copy.write_row(
-                (run_base + n + 1, integ.tenant_id, integ.pk, f"run-{n}", rnd.choice(["succeeded", "partial", "failed"]),
-                 "schedule", _ts(at), _ts(at + dt.timedelta(seconds=90)), 120, 110, 10, 0, rnd.randint(0, 3600),
-                 _ts(at), _ts(at))
+                (
+                    run_base + n + 1,
+                    integ.tenant_id,
+                    integ.pk,
+                    f"run-{n}",
+                    rnd.choice(["succeeded", "partial", "failed"]),
+                    "schedule",
+                    _ts(at),
+                    _ts(at + dt.timedelta(seconds=90)),
+                    120,
+                    110,
+                    10,
+                    0,
+                    rnd.randint(0, 3600),
+                    _ts(at),
+                    _ts(at),
+                )
             )
     print(f"runs copied: {RUNS:,} ({time.perf_counter() - started:.1f}s)")
 
     # Exceptions: 45% open, 15% acknowledged, the rest resolved or ignored.
     statuses = ["open"] * 45 + ["acknowledged"] * 15 + ["resolved"] * 35 + ["ignored"] * 5
     exc_rows = []
-    with raw.cursor() as cur, cur.copy(
-        "COPY integrations_syncexception (id, tenant_id, integration_id, key_hash, fingerprint, grouped_by, title, "
-        "entity, error_code, error_class, status, priority, assignee_id, runbook, occurrences, records, first_seen, "
-        "last_seen, opened_at, acknowledged_at, resolved_at, ignored_until, regressed, created) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY integrations_syncexception (id, tenant_id, integration_id, key_hash, fingerprint, grouped_by, "
+            "title, entity, error_code, error_class, status, priority, assignee_id, runbook, occurrences, records, "
+            "first_seen, last_seen, opened_at, acknowledged_at, resolved_at, ignored_until, regressed, created) "
+            "FROM STDIN"
+        ) as copy,
+    ):
         for n in range(EXCEPTIONS):
             integ = integrations[n % len(integrations)]
             pk = exc_base + n + 1
@@ -172,17 +202,42 @@ def seed():
             exc_rows.append((pk, integ, opened))
             key = f"{n:064x}"
             copy.write_row(
-                (pk, integ.tenant_id, integ.pk, key, key, "error_code", f"Project P-<n> is closed in the ERP ({n})",
-                 "time_entry", f"ERP-{n}", rnd.choice(["validation", "mapping", "reference", "timeout"]), status,
-                 rnd.choice(["P1", "P2", "P3", "P3", "P4"]), assignee, "", 0, 0, _ts(opened), _ts(opened), _ts(opened),
-                 _ts(ack) if ack else None, _ts(res) if res else None, None, False, _ts(opened))
+                (
+                    pk,
+                    integ.tenant_id,
+                    integ.pk,
+                    key,
+                    key,
+                    "error_code",
+                    f"Project P-<n> is closed in the ERP ({n})",
+                    "time_entry",
+                    f"ERP-{n}",
+                    rnd.choice(["validation", "mapping", "reference", "timeout"]),
+                    status,
+                    rnd.choice(["P1", "P2", "P3", "P3", "P4"]),
+                    assignee,
+                    "",
+                    0,
+                    0,
+                    _ts(opened),
+                    _ts(opened),
+                    _ts(opened),
+                    _ts(ack) if ack else None,
+                    _ts(res) if res else None,
+                    None,
+                    False,
+                    _ts(opened),
+                )
             )
     print(f"exceptions copied: {EXCEPTIONS:,} ({time.perf_counter() - started:.1f}s)")
 
-    with raw.cursor() as cur, cur.copy(
-        "COPY integrations_exceptionopening (exception_id, tenant_id, priority, opened_at, regressed, acknowledged_at, "
-        "resolved_at, ignored_at, closed_at) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY integrations_exceptionopening (exception_id, tenant_id, priority, opened_at, regressed, "
+            "acknowledged_at, resolved_at, ignored_at, closed_at) FROM STDIN"
+        ) as copy,
+    ):
         for pk, integ, opened in exc_rows:
             copy.write_row((pk, integ.tenant_id, "P3", _ts(opened), False, None, None, None, None))
 
@@ -193,10 +248,14 @@ def seed():
     runs_by_integration = {}
     for run_pk, integ in run_rows:
         runs_by_integration.setdefault(integ.pk, []).append(run_pk)
-    with raw.cursor() as cur, cur.copy(
-        "COPY integrations_failure (run_id, tenant_id, integration_id, exception_id, entity, record_id, operation, "
-        "error_code, error_class, message, fingerprint, occurred_at, payload, response, state, received_at) FROM STDIN"
-    ) as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY integrations_failure (run_id, tenant_id, integration_id, exception_id, entity, record_id, "
+            "operation, error_code, error_class, message, fingerprint, occurred_at, payload, response, state, "
+            "received_at) FROM STDIN"
+        ) as copy,
+    ):
         for n in range(FAILURES):
             if n < heavy:
                 pk, integ, opened = exc_rows[0]
@@ -206,8 +265,24 @@ def seed():
             run_pk = runs[n % len(runs)]
             at = opened + dt.timedelta(minutes=n % 997)
             copy.write_row(
-                (run_pk, integ.tenant_id, integ.pk, pk, "time_entry", f"TE-{n}", "create", "ERP-4001", "validation",
-                 "Project P-77 is closed in the ERP", "", _ts(at), payload, response, "failed", _ts(at))
+                (
+                    run_pk,
+                    integ.tenant_id,
+                    integ.pk,
+                    pk,
+                    "time_entry",
+                    f"TE-{n}",
+                    "create",
+                    "ERP-4001",
+                    "validation",
+                    "Project P-77 is closed in the ERP",
+                    "",
+                    _ts(at),
+                    payload,
+                    response,
+                    "failed",
+                    _ts(at),
+                )
             )
             if n and n % 500_000 == 0:
                 print(f"  failures: {n:,} ({time.perf_counter() - started:.1f}s)")
@@ -218,8 +293,12 @@ def seed():
             "FROM (SELECT exception_id, COUNT(*) AS n FROM integrations_failure GROUP BY exception_id) c "
             "WHERE c.exception_id = e.id"
         )
-        for table in ("integrations_run", "integrations_syncexception", "integrations_failure",
-                      "integrations_exceptionopening"):
+        for table in (
+            "integrations_run",
+            "integrations_syncexception",
+            "integrations_failure",
+            "integrations_exceptionopening",
+        ):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
         # As autovacuum would by the time anyone looks: statistics for the
         # planner, the visibility map for index-only counts.

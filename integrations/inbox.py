@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from integrations.access import exceptions_for
 from integrations.api import params
+from integrations.ingest.grouping import normalise_message
 from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
 from opsconsole.access import tenants_for
 from sla.clock import business_hours_of, latest_start_due_by, objectives_by_tenant
@@ -37,17 +38,32 @@ def urgency_order(qs, only_open=False):
     ).order_by("closed_rank", "priority", "opened_at", "id")
 
 
+# A record id matches at most this many exceptions in a search.
+RECORD_MATCHES = 1000
+
+
 def search(qs, user, q):
-    """Title (the normalised message), error code, fingerprint, an exception
-    id, a record id or words of a failure's message."""
-    scope = tenants_for(user)
-    cond = Q(title__icontains=q) | Q(error_code__icontains=q) | Q(fingerprint=q)
+    """Title (the normalised message: ``q`` is matched both as typed and
+    normalised, so "Project P-77 is closed" finds "Project P-<n> is closed"),
+    error code, an exception id (``812`` or ``#812``) or a record id.
+
+    On PostgreSQL the title and error code are served by the trigram indexes
+    of migration 0003; record ids by failure_tenant_record, looked up first
+    so that every branch of the OR can use an index."""
+    cond = Q(title__icontains=q) | Q(error_code__icontains=q)
+    normalised = normalise_message(q)
+    if normalised and normalised != q:
+        cond |= Q(title__icontains=normalised)
+    ids = set(
+        Failure.objects.filter(tenant__in=tenants_for(user), record_id=q)
+        .values_list("exception_id", flat=True)
+        .distinct()[:RECORD_MATCHES]
+    )
     digits = q.lstrip("#")
     if digits.isdigit() and len(digits) < 18:
-        cond |= Q(pk=int(digits))
-    # failure_tenant_record index: exact record ids.
-    cond |= Q(pk__in=Failure.objects.filter(tenant__in=scope, record_id=q).values("exception_id"))
-    cond |= Q(pk__in=Failure.objects.filter(tenant__in=scope, message__icontains=q).values("exception_id"))
+        ids.add(int(digits))
+    if ids:
+        cond |= Q(pk__in=sorted(ids))
     return qs.filter(cond)
 
 

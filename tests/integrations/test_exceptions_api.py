@@ -97,7 +97,7 @@ def test_filters_by_status_priority_assignee_and_integration(api, integration, c
 def test_q_finds_title_error_code_message_and_record_id(api, integration):
     closed = f.make_exception(integration, title="Project P-<n> is closed in the ERP", error_code="ERP-4001")
     f.make_failure(closed, record_id="TE-1001")
-    rate = f.make_exception(integration, title="Too many requests", error_code="RATE-9")
+    rate = f.make_exception(integration, title="Too many requests from host w-<n>", error_code="RATE-9")
     f.make_failure(rate, record_id="TE-2002", message="Too many requests from host w-07")
 
     def ids(q):
@@ -105,7 +105,9 @@ def test_q_finds_title_error_code_message_and_record_id(api, integration):
 
     assert ids("closed in") == {closed.pk}
     assert ids("RATE") == {rate.pk}
-    assert ids("w-07") == {rate.pk}
+    # A message as a worker sent it finds its exception through the normalised title.
+    assert ids("requests from host w-07") == {rate.pk}
+    assert ids("Project P-77 is closed") == {closed.pk}
     assert ids("TE-1001") == {closed.pk}
     assert ids(f"#{rate.pk}") == {rate.pk}
     assert ids("nothing like this") == set()
