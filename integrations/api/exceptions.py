@@ -39,6 +39,16 @@ class ClockSerializer(serializers.Serializer):
     resolve = DeadlineSerializer(allow_null=True)
 
 
+class OptionalText(serializers.CharField):
+    """A string the worker may leave out: null in answers when it did."""
+
+    def __init__(self, **kw):
+        super().__init__(allow_null=True, allow_blank=True, **kw)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class ExceptionSerializer(serializers.Serializer):
     """The contract's exception document, plus ``ignored_until`` and the SLA
     clock (``sla``: time left to the acknowledge and resolve deadlines)."""
@@ -49,8 +59,8 @@ class ExceptionSerializer(serializers.Serializer):
     title = serializers.CharField()
     fingerprint = serializers.CharField()
     entity = serializers.CharField()
-    error_code = serializers.CharField(allow_null=True)
-    error_class = serializers.CharField(allow_null=True)
+    error_code = OptionalText()
+    error_class = OptionalText()
     status = serializers.CharField()
     priority = serializers.CharField()
     assignee = serializers.EmailField(source="assignee.email", allow_null=True)
@@ -92,9 +102,9 @@ class OccurrenceSerializer(serializers.Serializer):
     record_id = serializers.CharField()
     run_id = serializers.CharField(source="run.run_id")
     run = serializers.IntegerField(source="run_id", help_text="The console's id of the run (GET /api/v1/runs).")
-    operation = serializers.CharField(allow_blank=True)
-    error_code = serializers.CharField(allow_blank=True)
-    error_class = serializers.CharField(allow_blank=True)
+    operation = OptionalText()
+    error_code = OptionalText()
+    error_class = OptionalText()
     message = serializers.CharField()
     occurred_at = serializers.DateTimeField()
     source_changed_at = serializers.DateTimeField(allow_null=True)

@@ -37,6 +37,7 @@ class RunSerializer(serializers.Serializer):
     lag_seconds = serializers.IntegerField(allow_null=True)
     worker = serializers.JSONField(allow_null=True)
     received_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
 
     @extend_schema_field(RecordsSerializer)
     def get_records(self, run):

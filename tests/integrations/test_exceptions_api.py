@@ -352,3 +352,12 @@ def test_a_customer_gets_403_on_actions_of_their_own_tenant_and_404_elsewhere(as
     assert api.post(f"/api/v1/exceptions/{other.pk}/acknowledge").status_code == 404
     exc.refresh_from_db()
     assert exc.status == "open"
+
+
+def test_left_out_error_code_and_class_are_null(api, integration):
+    e = f.make_exception(integration, error_code="", error_class="", grouped_by="message")
+    f.make_failure(e, operation="")
+    doc = api.get(f"/api/v1/exceptions/{e.pk}").json()
+    assert doc["error_code"] is None and doc["error_class"] is None and doc["grouped_by"] == "message"
+    occ = api.get(f"/api/v1/exceptions/{e.pk}/occurrences").json()["results"][0]
+    assert occ["operation"] is None and occ["error_code"] is None
