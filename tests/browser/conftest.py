@@ -43,8 +43,8 @@ def sign_in(live_server):
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", email)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
 
     return sign_in
 

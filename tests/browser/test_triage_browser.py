@@ -47,11 +47,11 @@ def test_support_filters_opens_acknowledges_assigns_comments_and_resolves(
 
     # Filter by priority and search for a record id.
     page.select_option("select[name=priority]", "P1")
-    page.click("text=Apply")
+    page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.locator("tbody tr")).to_have_count(1)
     page.fill("input[name=q]", "EX-9")
     page.select_option("select[name=priority]", "")
-    page.click("text=Apply")
+    page.get_by_role("button", name="Apply", exact=True).click()
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody")).to_contain_text("Unknown cost centre <n>")
     page.goto(f"{live_server.url}/inbox/?tenant=contoso")
@@ -100,7 +100,7 @@ def test_support_bulk_acknowledges_from_the_inbox(page, live_server, sign_in, tr
     page.check("#select-all")
     expect(page.locator("#selected-count")).to_have_text("2 selected:")
     page.select_option("#bulk-action", "acknowledge")
-    page.click("text=Apply to selected")
+    page.get_by_role("button", name="Apply to selected").click()
     expect(page.locator(".messages")).to_contain_text("Acknowledged 2 exceptions.")
     expect(page.locator("tbody .status-acknowledged")).to_have_count(2)
 
