@@ -142,3 +142,12 @@ def plain(value, limit=60):
         return ""
     text, cut = _bound(str(value), int(limit))
     return text + "…" if cut else text
+
+
+@register.filter
+def local_clock(value, tenant):
+    """The time of day, to the second, in the tenant's zone (log lines)."""
+    if value is None:
+        return ""
+    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%H:%M:%S")

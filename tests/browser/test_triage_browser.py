@@ -121,3 +121,34 @@ def test_a_customer_sees_only_their_tenant_and_no_action_buttons(
     for control in ("#acknowledge", "#assign", "#resolve", "#ignore", "#comment", "#reopen"):
         expect(page.locator(control)).to_have_count(0)
     expect(page.get_by_role("heading", name="Actions")).to_have_count(0)
+
+
+def test_integration_and_run_pages_fit_the_window(page, live_server, sign_in, triage_data, support, artifacts):
+    from django.utils import timezone
+
+    from integrations.models import RunLog
+
+    run = triage_data["closed"].failures.first().run
+    RunLog.objects.create(run=run, at=timezone.now(), level="info", message="fetched 120 entries", digest="1")
+    RunLog.objects.create(
+        run=run,
+        at=timezone.now(),
+        level="error",
+        message="<b>post failed</b> " + "x" * 3000,
+        digest="2",
+        context={"token": "[redacted]", "record": "TE-1002"},
+    )
+    sign_in(page, support.email)
+    page.goto(f"{live_server.url}/t/contoso/i/time-expense-posting/")
+    expect(page.locator("#health")).to_have_text("up")
+    expect(page.locator("table.runs tbody tr")).to_have_count(3)
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts / "integration.png"), full_page=True)
+    page.locator("table.runs").get_by_role("link", name=run.run_id, exact=True).click()
+    expect(page.get_by_role("heading", name="Logs")).to_be_visible()
+    page.select_option("#level", "error")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("table.logs tbody tr")).to_have_count(1)
+    expect(page.locator("table.logs")).to_contain_text("<b>post failed</b>")
+    assert_no_horizontal_scroll(page)
+    page.screenshot(path=str(artifacts / "run.png"), full_page=True)
