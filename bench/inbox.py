@@ -358,6 +358,10 @@ def main():
         ("inbox, one tenant", "/inbox/?tenant=tenant-03", False),
         ("inbox, search a record id", "/inbox/?q=TE-1999999", False),
         ("inbox, breaching within 2 hours", "/inbox/?view=breaching", False),
+        ("API exceptions, every status", "/api/v1/exceptions?page_size=25", False),
+        ("API exceptions, open", "/api/v1/exceptions?status=open,acknowledged&page_size=25", False),
+        ("API occurrences (heaviest)", f"/api/v1/exceptions/{heaviest[0]}/occurrences?page_size=25", False),
+        ("API runs, one tenant", "/api/v1/runs?tenant=tenant-03&page_size=25", False),
     ]
     print(f"{'page':34} {'median ms':>10} {'p95 ms':>10}")
     for label, url, gated in pages:
