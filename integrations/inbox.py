@@ -8,7 +8,7 @@ with the opening time, so this is the order of time left on the clock.
 
 import datetime as dt
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.access import exceptions_for
@@ -27,15 +27,65 @@ SAVED_VIEWS = {
 BREACH_HORIZON = dt.timedelta(hours=2)
 
 
+URGENCY = ("priority", "opened_at", "id")
+
+
+class OpenFirst:
+    """Open and acknowledged exceptions, then the rest, each by urgency: a
+    sliceable, countable sequence for Django's Paginator that runs two
+    indexed queries instead of sorting the whole table on a CASE expression.
+    Counting and any page take at most two queries each."""
+
+    ordered = True
+
+    def __init__(self, qs):
+        self.open = qs.filter(status__in=OPEN_STATUSES).order_by(*URGENCY)
+        self.rest = qs.exclude(status__in=OPEN_STATUSES).order_by(*URGENCY)
+        self._open_count = None
+
+    def select_related(self, *fields):
+        chained = OpenFirst.__new__(OpenFirst)
+        chained.open = self.open.select_related(*fields)
+        chained.rest = self.rest.select_related(*fields)
+        chained._open_count = None
+        return chained
+
+    def open_count(self):
+        if self._open_count is None:
+            self._open_count = self.open.count()
+        return self._open_count
+
+    def count(self):
+        return self.open_count() + self.rest.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __iter__(self):
+        yield from self.open
+        yield from self.rest
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop
+        n_open = self.open_count()
+        rows = []
+        if start < n_open:
+            rows += list(self.open[start : n_open if stop is None else min(stop, n_open)])
+        if stop is None or stop > n_open:
+            rest_start = max(0, start - n_open)
+            rows += list(self.rest[rest_start : None if stop is None else stop - n_open])
+        return rows
+
+
 def urgency_order(qs, only_open=False):
     """Most urgent first. When only open and acknowledged exceptions can be
     in the list, the order is (priority, opened_at), which the partial index
-    exception_open_urgency serves."""
+    exception_open_urgency serves; otherwise those come first, then the rest."""
     if only_open:
-        return qs.order_by("priority", "opened_at", "id")
-    return qs.annotate(
-        closed_rank=Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField())
-    ).order_by("closed_rank", "priority", "opened_at", "id")
+        return qs.order_by(*URGENCY)
+    return OpenFirst(qs)
 
 
 # A record id matches at most this many exceptions in a search.

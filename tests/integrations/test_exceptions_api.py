@@ -361,3 +361,24 @@ def test_left_out_error_code_and_class_are_null(api, integration):
     assert doc["error_code"] is None and doc["error_class"] is None and doc["grouped_by"] == "message"
     occ = api.get(f"/api/v1/exceptions/{e.pk}/occurrences").json()["results"][0]
     assert occ["operation"] is None and occ["error_code"] is None
+
+
+def test_pages_run_open_first_then_the_rest_across_the_boundary(api, integration, django_assert_max_num_queries):
+    now = timezone.now()
+    made = []
+    for i, (status, priority) in enumerate(
+        [("resolved", "P1"), ("open", "P3"), ("ignored", "P2"), ("acknowledged", "P1"), ("open", "P1")]
+    ):
+        made.append(
+            f.make_exception(integration, status=status, priority=priority, opened_at=now - dt.timedelta(hours=i))
+        )
+    expected = [made[4].pk, made[3].pk, made[1].pk, made[0].pk, made[2].pk]
+    seen = []
+    for page in (1, 2, 3):
+        with django_assert_max_num_queries(12):
+            r = api.get(f"/api/v1/exceptions?page_size=2&page={page}")
+        assert r.status_code == 200 and r.json()["count"] == 5
+        seen += [d["id"] for d in r.json()["results"]]
+    assert seen == expected
+    html_ids = [d["id"] for d in api.get("/api/v1/exceptions?status=all&page_size=10").json()["results"]]
+    assert html_ids == expected
