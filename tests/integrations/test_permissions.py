@@ -195,3 +195,14 @@ def test_bulk_actions(browser_as, world, principal):
     assert r.status_code == expected
     exc.refresh_from_db()
     assert (exc.status == "acknowledged") is (principal in STAFF)
+
+
+def test_a_read_key_sees_nothing_of_another_tenant_of_the_same_partner(world, contoso, fabrikam):
+    payroll = f.make_integration(fabrikam, "payroll")
+    other = f.make_exception(payroll)
+    run = f.make_failure(other).run
+    api = f.client_with(f.make_key(contoso, ["read"]))
+    assert api.get(f"/api/v1/exceptions/{other.pk}").status_code == 404
+    assert api.get(f"/api/v1/runs/{run.pk}").status_code == 404
+    assert api.get("/api/v1/exceptions?tenant=fabrikam").status_code == 404
+    assert {d["id"] for d in api.get("/api/v1/exceptions").json()["results"]} == {world["exception"].pk}
