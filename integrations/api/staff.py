@@ -16,7 +16,7 @@ from opsconsole.pagination import Pagination
 from opsconsole.permissions import ReadOrStaff
 
 
-class RecordsSerializer(serializers.Serializer):
+class RunRecordCountsSerializer(serializers.Serializer):
     processed = serializers.IntegerField()
     succeeded = serializers.IntegerField()
     failed = serializers.IntegerField()
@@ -39,7 +39,7 @@ class RunSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-    @extend_schema_field(RecordsSerializer)
+    @extend_schema_field(RunRecordCountsSerializer)
     def get_records(self, run):
         return {"processed": run.processed, "succeeded": run.succeeded, "failed": run.failed, "skipped": run.skipped}
 
