@@ -70,7 +70,6 @@ def exception_page(request, pk):
         "timeline": timeline_of(exception),
         "may_act": may_act,
         "staff": list(staff_users(request.user).values_list("email", flat=True)) if may_act else [],
-        "ignore_form": IgnoreForm(),
     }
     return render(request, "integrations/exception.html", context)
 

@@ -29,11 +29,6 @@ class UntilMixin:
         return until
 
 
-class AssigneeField(forms.ChoiceField):
-    def __init__(self, staff=(), **kw):
-        super().__init__(choices=[("", "Nobody")] + [(e, e) for e in staff], required=False, **kw)
-
-
 class BulkForm(NoteMixin, UntilMixin, forms.Form):
     ACTIONS = [("acknowledge", "Acknowledge"), ("assign", "Assign"), ("resolve", "Resolve"), ("ignore", "Ignore")]
 
