@@ -4,7 +4,7 @@ urgent first, with filters, saved views and bulk actions for staff."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage, Paginator
+from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -87,10 +87,8 @@ def inbox(request):
         return HttpResponseBadRequest(f"Bad filter: {_errors_text(exc)}", content_type="text/plain")
     qs = qs.select_related("tenant", "integration", "assignee")
     paginator = Paginator(qs, _page_size(request))
-    try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except (EmptyPage, ValueError, TypeError):
-        page = paginator.page(paginator.num_pages if request.GET.get("page", "").isdigit() else 1)
+    # A malformed page is the first, one past the end the last.
+    page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     clocks = clocks_for(rows, now)
     items = [(e, clock_badge(clocks[e.pk])) for e in rows]

@@ -292,3 +292,19 @@ def test_hostile_strings_are_escaped_and_bounded_on_every_page(support, integrat
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "\\u0007" in html
     assert "more characters]" in html
+
+
+def test_the_inbox_is_paginated(support, integration):
+    for i in range(30):
+        f.make_exception(
+            integration, title=f"Failure number {i:02d}", opened_at=timezone.now() - dt.timedelta(minutes=i)
+        )
+    client = browser(support)
+    first = client.get("/inbox/").content.decode()
+    assert first.count('name="ids"') == 25 and "Page 1 of 2" in first and 'rel="next"' in first
+    second = client.get("/inbox/", {"page": 2}).content.decode()
+    assert second.count('name="ids"') == 5 and "Failure number 00" in second
+    # Out of range or malformed pages fall back to a real page.
+    assert "Page 2 of 2" in client.get("/inbox/", {"page": 99}).content.decode()
+    assert "Page 1 of 2" in client.get("/inbox/", {"page": "x", "page_size": "7"}).content.decode()
+    assert client.get("/inbox/", {"page_size": 50}).content.decode().count('name="ids"') == 30
