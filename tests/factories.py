@@ -72,6 +72,109 @@ def client_with(raw_key=None):
     return client
 
 
+# --- Runs, failures and exceptions, made directly with the ORM ---------------------
+
+
+def make_run(integration, run_id=None, status="partial", **kw):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.models import Run
+
+    started = kw.pop("started_at", None) or timezone.now() - timedelta(minutes=5)
+    kw.setdefault("finished_at", None if status == "running" else started + timedelta(minutes=1))
+    kw.setdefault("processed", 10)
+    kw.setdefault("succeeded", 9)
+    kw.setdefault("failed", 1)
+    return Run.objects.create(
+        tenant=integration.tenant,
+        integration=integration,
+        run_id=run_id or f"run-{next(_seq)}",
+        status=status,
+        started_at=started,
+        **kw,
+    )
+
+
+def make_exception(integration, title="Project P-<n> is closed in the ERP", **kw):
+    """An exception with its first opening; add occurrences with make_failure."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from integrations.models import ExceptionOpening, SyncException
+
+    n = next(_seq)
+    now = timezone.now()
+    kw.setdefault("opened_at", now)
+    kw.setdefault("first_seen", kw["opened_at"])
+    kw.setdefault("last_seen", kw["opened_at"])
+    kw.setdefault("entity", "time_entry")
+    kw.setdefault("error_code", f"ERP-{4000 + n}")
+    kw.setdefault("error_class", "validation")
+    kw.setdefault("grouped_by", "error_code")
+    key = kw.pop("key_hash", None) or hashlib.sha256(f"{kw['entity']}|{kw['error_code']}|{n}".encode()).hexdigest()
+    kw.setdefault("fingerprint", key)
+    exception = SyncException.objects.create(
+        tenant=integration.tenant, integration=integration, key_hash=key, title=title, **kw
+    )
+    ExceptionOpening.objects.create(
+        exception=exception,
+        tenant=exception.tenant,
+        priority=exception.priority,
+        opened_at=exception.opened_at,
+        regressed=exception.regressed,
+        acknowledged_at=exception.acknowledged_at,
+        resolved_at=exception.resolved_at,
+    )
+    return exception
+
+
+def make_failure(exception, run=None, record_id=None, **kw):
+    """One occurrence of ``exception`` in ``run`` (a new run when None); the
+    exception's counters follow."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from integrations.models import Failure, SyncException
+
+    run = run or make_run(exception.integration)
+    kw.setdefault("entity", exception.entity)
+    kw.setdefault("error_code", exception.error_code)
+    kw.setdefault("error_class", exception.error_class)
+    kw.setdefault("message", exception.title)
+    kw.setdefault("operation", "create")
+    kw.setdefault("occurred_at", timezone.now())
+    kw.setdefault("payload", {"employee": "E-17", "hours": 7.5, "project": "P-77"})
+    kw.setdefault("response", {"status": 400, "body": '{"code":"ERP-4001"}'})
+    failure = Failure.objects.create(
+        run=run,
+        tenant=exception.tenant,
+        integration=exception.integration,
+        exception=exception,
+        record_id=record_id or f"TE-{next(_seq)}",
+        **kw,
+    )
+    SyncException.objects.filter(pk=exception.pk).update(occurrences=F("occurrences") + 1, records=F("records") + 1)
+    exception.refresh_from_db(fields=["occurrences", "records"])
+    return failure
+
+
+def make_objective(tenant, objective, priority, within_business_minutes, target=95, plan=None):
+    """An acknowledge or resolve objective of ``tenant`` (or of ``plan``)."""
+    from sla.models import Objective
+
+    owner = {"plan": plan} if plan is not None else {"tenant": tenant}
+    return Objective.objects.create(
+        objective=objective,
+        priority=priority,
+        target=target,
+        within_business_minutes=within_business_minutes,
+        **owner,
+    )
+
+
 def run_doc(run_id="run-1", integration="time-expense-posting", **kw):
     """A valid finished run document (contract 3.1) for ``POST /api/v1/runs``."""
     doc = {
