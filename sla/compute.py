@@ -143,13 +143,15 @@ def freshness(agg: RunAgg, threshold_minutes: int) -> tuple[int, int]:
 @dataclass
 class Skeleton:
     """What timeliness needs from a sorted run of heartbeats, for a given
-    every + grace (``eg`` seconds): the first and the last heartbeat and every
-    gap between consecutive heartbeats longer than ``eg``. Skeletons of
+    every + grace (``eg`` seconds): the first and the last heartbeat, every
+    gap between consecutive heartbeats longer than ``eg``, and ``late``: late
+    seconds of gaps already summed up (see ``compact``). Skeletons of
     consecutive stretches join into the skeleton of the whole."""
 
     first: float | None = None
     last: float | None = None
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    late: float = 0.0
 
     @classmethod
     def of(cls, heartbeats: Iterable[float], eg: float) -> Skeleton:
@@ -170,13 +172,20 @@ class Skeleton:
     def join(self, later: Skeleton, eg: float) -> Skeleton:
         """This skeleton followed by ``later`` (all of whose heartbeats come after)."""
         if later.first is None:
-            return self
+            return Skeleton(self.first, self.last, list(self.gaps), self.late + later.late)
         if self.first is None:
-            return Skeleton(later.first, later.last, list(later.gaps))
+            return Skeleton(later.first, later.last, list(later.gaps), self.late + later.late)
         gaps = list(self.gaps)
         if later.first - self.last > eg:
             gaps.append((self.last, later.first))
-        return Skeleton(self.first, later.last, gaps + list(later.gaps))
+        return Skeleton(self.first, later.last, gaps + list(later.gaps), self.late + later.late)
+
+    def compact(self, eg: float, excluded: list[tuple[float, float]] = ()) -> Skeleton:
+        """The same skeleton with its gaps summed into ``late`` (their late
+        seconds outside ``excluded``): constant size, for a stretch that lies
+        wholly inside the windows it will be measured over (a stored day)."""
+        late = [(a + eg, b) for a, b in self.gaps if b > a + eg]
+        return Skeleton(self.first, self.last, [], self.late + length(subtract(late, excluded)))
 
 
 def late_intervals(sk: Skeleton, eg: float, until: float) -> list[tuple[float, float]]:
@@ -201,7 +210,8 @@ def timeliness(
     """(good, total) seconds of W = [w_start, w_end).
 
     ``sk`` holds the heartbeats up to w_end, including at least the last one
-    before w_start when there is one (lateness carries into W).
+    before w_start when there is one (lateness carries into W); its ``late``
+    seconds, if any, lie inside W and outside ``excluded``.
     total = the seconds of W from the first heartbeat ever, minus ``excluded``
     (maintenance); good = total minus the late seconds inside it. No
     heartbeat in or before W: (0, 0)."""
@@ -210,7 +220,7 @@ def timeliness(
     counted = subtract([(max(w_start, first_ever), w_end)], excluded)
     total = length(counted)
     late = clip(late_intervals(sk, eg, w_end), w_start, w_end)
-    late_counted = length(subtract(merge(late), subtract([(w_start, w_end)], counted)))
+    late_counted = length(subtract(merge(late), subtract([(w_start, w_end)], counted))) + sk.late
     return total - late_counted, total
 
 

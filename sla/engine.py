@@ -8,9 +8,10 @@ Callers: ``sla.api`` (GET /api/v1/sla), ``sla.views`` (the SLA page),
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Max, Min
+from django.db import connection
+from django.db.models import BigIntegerField, Func, Max, Min
 from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Integration, Run, Trigger
@@ -24,8 +25,6 @@ from sla.rollups import (
     eg_seconds,
     load_days,
     local_day,
-    row_agg,
-    row_skeleton,
     windows_by_integration,
 )
 
@@ -171,9 +170,8 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
             for pk, (agg, sk) in parts.items():
                 _absorb(data[pk], agg, sk, eg_by_pk[pk])
         else:
-            for pk, rows in load_days(tenant, integrations, lo, hi, windows, now).items():
-                for row in rows:
-                    _absorb(data[pk], row_agg(row), row_skeleton(row), eg_by_pk[pk])
+            for pk, (agg, sk) in load_days(tenant, integrations, lo, hi, windows, now).items():
+                _absorb(data[pk], agg, sk, eg_by_pk[pk])
     return data
 
 
@@ -241,11 +239,7 @@ def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False):
             rows.append(_with_source(_row(r0, None, good, total), r0, with_sources))
 
     if resolved.tenant_wide:
-        openings = list(
-            ExceptionOpening.objects.filter(tenant=tenant, opened_at__gte=w_start, opened_at__lt=w_end).values_list(
-                "priority", "opened_at", "acknowledged_at", "resolved_at", "ignored_at"
-            )
-        )
+        openings = _openings(tenant, w_start, w_end, {r.priority for r in resolved.tenant_wide})
         hours = business_hours_of(tenant)
         for r in resolved.tenant_wide:
             mine = [compute.Opening(*o[1:]) for o in openings if o[0] == r.priority]
@@ -253,6 +247,32 @@ def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False):
             good, total = compute.response_objective(r.objective, mine, deadline, w_start, w_end, now)
             rows.append(_with_source(_row(r, None, good, total), r, with_sources))
     return rows
+
+
+class EpochMicros(Func):
+    """A timestamp as integer microseconds since the epoch (PostgreSQL): exact,
+    and far cheaper to read than timestamps when there are thousands."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+OPENING_FIELDS = ("opened_at", "acknowledged_at", "resolved_at", "ignored_at")
+
+
+def _openings(tenant, w_start, w_end, priorities):
+    """(priority, opened_at, acknowledged_at, resolved_at, ignored_at) of the
+    openings of ``priorities`` whose opened_at is in W."""
+    qs = ExceptionOpening.objects.filter(
+        tenant=tenant, priority__in=priorities, opened_at__gte=w_start, opened_at__lt=w_end
+    )
+    if connection.vendor != "postgresql":
+        return list(qs.values_list("priority", *OPENING_FIELDS))
+    rows = qs.annotate(**{f"{f}_us": EpochMicros(f) for f in OPENING_FIELDS}).values_list(
+        "priority", *[f"{f}_us" for f in OPENING_FIELDS]
+    )
+    return [(p, *[None if us is None else EPOCH + timedelta(microseconds=us) for us in times]) for p, *times in rows]
 
 
 def _integration_only(resolved):

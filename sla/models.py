@@ -139,11 +139,13 @@ class RunDay(models.Model):
     # Finished runs that reported lag_seconds, by whole minutes rounded up:
     # {"minutes": count}. Answers freshness for any threshold.
     lag_hist = models.JSONField(default=dict, blank=True)
-    # Heartbeats (epoch seconds): first, last, and the gaps longer than
-    # every + grace between consecutive ones, [[a, b], ...].
+    # Heartbeats (epoch seconds): the first and the last of the day, and the
+    # late seconds between consecutive heartbeats of the day (every + grace
+    # after one, until the next), outside maintenance windows. Gaps across
+    # days are worked out from hb_last and the next day's hb_first.
     hb_first = models.FloatField(null=True, blank=True)
     hb_last = models.FloatField(null=True, blank=True)
-    hb_gaps = models.JSONField(default=list, blank=True)
+    hb_late = models.FloatField(default=0.0)
     basis = models.CharField(max_length=200, blank=True)
     updated = models.DateTimeField(default=timezone.now)
 

@@ -19,7 +19,7 @@ have been purged, and the rows are what keeps closed months' figures.
 
 import bisect
 import hashlib
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -117,8 +117,7 @@ def _fill(row, agg, sk, basis):
     row.succeeded, row.partial, row.failed, row.running = agg.succeeded, agg.partial, agg.failed, agg.running
     row.rec_succeeded, row.rec_failed, row.rec_skipped = agg.rec_succeeded, agg.rec_failed, agg.rec_skipped
     row.lag_hist = {str(k): v for k, v in sorted(agg.lag_hist.items())}
-    row.hb_first, row.hb_last = sk.first, sk.last
-    row.hb_gaps = [[a, b] for a, b in sk.gaps]
+    row.hb_first, row.hb_last, row.hb_late = sk.first, sk.last, sk.late
     row.basis = basis
     row.updated = timezone.now()
 
@@ -134,7 +133,7 @@ FIELDS = [
     "lag_hist",
     "hb_first",
     "hb_last",
-    "hb_gaps",
+    "hb_late",
     "basis",
     "updated",
 ]
@@ -166,6 +165,8 @@ def build_days(tenant, integration, first_day, last_day, windows=None):
         built = _aggregate(integration, tz, first_day, last_day, windows, eg)
         for row in rows:
             agg, sk = built[row.day]
+            if eg is not None:
+                sk = sk.compact(eg, windows)
             _fill(row, agg, sk, basis_of(tenant.timezone, eg, windows, day_span(row.day, tz)))
         RunDay.objects.bulk_update(rows, FIELDS, batch_size=500)
     return rows
@@ -228,47 +229,87 @@ def runs_changed(tenant_id, run_pks):
 # --- reading ------------------------------------------------------------------
 
 
+DAY_FIELDS = (
+    "integration_id",
+    "day",
+    "succeeded",
+    "partial",
+    "failed",
+    "running",
+    "rec_succeeded",
+    "rec_failed",
+    "rec_skipped",
+    "lag_hist",
+    "hb_first",
+    "hb_last",
+    "hb_late",
+    "basis",
+)
+
+
+def _basis_checker(tenant, integrations, windows):
+    """``expected(pk, day)``: the basis a row should have now. Cheap for the
+    common case of a day no window touches (one string per integration)."""
+    tz = tenant.tzinfo
+    eg = {i.pk: eg_seconds(i) for i in integrations}
+    plain = {
+        i.pk: basis_of(tenant.timezone, eg[i.pk], [], (day_start(date(2000, 1, 1), tz),) * 2) for i in integrations
+    }
+
+    def expected(pk, day):
+        if windows[pk]:
+            span = day_span(day, tz)
+            a, b = ts(span[0]), ts(span[1])
+            if any(wa < b and wb > a for wa, wb in windows[pk]):
+                return basis_of(tenant.timezone, eg[pk], windows[pk], span)
+        return plain[pk]
+
+    return expected
+
+
 def load_days(tenant, integrations, first_day, last_day, windows, now=None):
-    """{integration_id: [RunDay]} for [first_day, last_day], rows whose basis
-    is stale rebuilt first when their raw runs are still kept (older ones are
-    used as they are: their runs may be gone)."""
-    out = {i.pk: [] for i in integrations}
+    """{integration_id: (RunAgg, Skeleton)} summed over the rows of
+    [first_day, last_day], rows whose basis is stale rebuilt first when their
+    raw runs are still kept (older ones are used as they are: their runs may
+    be gone). A day without a row had no runs."""
+    out = {i.pk: (RunAgg(), Skeleton()) for i in integrations}
     if first_day > last_day:
         return out
-    tz = tenant.tzinfo
     floor = retention_floor(tenant, now)
     by_pk = {i.pk: i for i in integrations}
-    rows = {
-        (r.integration_id, r.day): r
-        for r in RunDay.objects.filter(integration__in=integrations, day__gte=first_day, day__lte=last_day)
-    }
-    stale = {}
-    for (pk, day), row in rows.items():
-        expected = basis_of(tenant.timezone, eg_seconds(by_pk[pk]), windows[pk], day_span(day, tz))
-        if row.basis != expected and day >= floor:
-            stale.setdefault(pk, []).append(day)
-    # A day without a row had no runs: a window added over it changes nothing.
-    for pk, days in stale.items():
-        for row in build_days(tenant, by_pk[pk], min(days), max(days), windows[pk]):
-            rows[(pk, row.day)] = row
-    for (pk, _day), row in sorted(rows.items()):
-        out[pk].append(row)
-    return out
-
-
-def row_agg(row):
-    agg = RunAgg(
-        succeeded=row.succeeded,
-        partial=row.partial,
-        failed=row.failed,
-        running=row.running,
-        rec_succeeded=row.rec_succeeded,
-        rec_failed=row.rec_failed,
-        rec_skipped=row.rec_skipped,
+    expected = _basis_checker(tenant, integrations, windows)
+    rows = list(
+        RunDay.objects.filter(integration__in=integrations, day__gte=first_day, day__lte=last_day)
+        .order_by("integration_id", "day")
+        .values_list(*DAY_FIELDS)
     )
-    agg.lag_hist = {int(k): v for k, v in (row.lag_hist or {}).items()}
-    return agg
-
-
-def row_skeleton(row):
-    return Skeleton(row.hb_first, row.hb_last, [(a, b) for a, b in (row.hb_gaps or [])])
+    stale = {}
+    for row in rows:
+        if row[-1] != expected(row[0], row[1]) and row[1] >= floor:
+            stale.setdefault(row[0], []).append(row[1])
+    if stale:
+        for pk, days in stale.items():
+            build_days(tenant, by_pk[pk], min(days), max(days), windows[pk])
+        rows = list(
+            RunDay.objects.filter(integration__in=integrations, day__gte=first_day, day__lte=last_day)
+            .order_by("integration_id", "day")
+            .values_list(*DAY_FIELDS)
+        )
+    hists = {pk: {} for pk in out}
+    for pk, _day, su, pa, fa, ru, rs, rf, rk, hist, first, last, late, _basis in rows:
+        agg, sk = out[pk]
+        agg.succeeded += su
+        agg.partial += pa
+        agg.failed += fa
+        agg.running += ru
+        agg.rec_succeeded += rs
+        agg.rec_failed += rf
+        agg.rec_skipped += rk
+        h = hists[pk]
+        for k, v in (hist or {}).items():
+            h[k] = h.get(k, 0) + v
+        eg = eg_seconds(by_pk[pk])
+        out[pk] = (agg, sk.join(Skeleton(first, last, [], late or 0.0), eg if eg is not None else float("inf")))
+    for pk, h in hists.items():
+        out[pk][0].lag_hist = {int(k): v for k, v in h.items()}
+    return out

@@ -185,3 +185,16 @@ def test_percentile():
     assert compute.percentile([], 50) is None
     assert compute.percentile([4, 1, 3, 2], 50) == 2.5
     assert compute.percentile(list(range(101)), 95) == 95
+
+
+def test_compacted_days_give_the_same_timeliness_as_every_heartbeat():
+    eg = 25 * M
+    day = 24 * H
+    beats = [0, 10 * M, 2 * H, 5 * H, 23.9 * H, 24.5 * H, 30 * H, 47 * H, 50 * H, 52 * H]
+    windows = compute.merge([(1 * H, 3 * H), (29 * H, 31 * H)])
+    whole = compute.timeliness(Skeleton.of(beats, eg), eg, 0, 0, 3 * day, windows)
+    days = [Skeleton.of([b for b in beats if k * day <= b < (k + 1) * day], eg).compact(eg, windows) for k in range(3)]
+    joined = days[0].join(days[1], eg).join(days[2], eg)
+    # Only the gaps across midnights are left to measure.
+    assert joined.gaps == [(23.9 * H, 24.5 * H), (47 * H, 50 * H)]
+    assert compute.timeliness(joined, eg, 0, 0, 3 * day, windows) == pytest.approx(whole)
