@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Integration, Run, Trigger
 from sla import compute
-from sla.compute import RunAgg, Skeleton, inside, ts
+from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
 from sla.rollups import (
@@ -170,8 +170,14 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
             for pk, (agg, sk) in parts.items():
                 _absorb(data[pk], agg, sk, eg_by_pk[pk])
         else:
-            for pk, (agg, sk) in load_days(tenant, integrations, lo, hi, windows, now).items():
+            sums, frozen = load_days(tenant, integrations, lo, hi, windows, now)
+            for pk, (agg, sk) in sums.items():
                 _absorb(data[pk], agg, sk, eg_by_pk[pk])
+                if frozen[pk]:
+                    # Days kept past the retention keep the windows they were built with.
+                    spans = [(ts(a), ts(b)) for a, b in (day_span(d, tz) for d, _ in frozen[pk])]
+                    kept = [w for _, ws in frozen[pk] for w in ws]
+                    data[pk].windows = merge(subtract(data[pk].windows, spans) + kept)
     return data
 
 

@@ -146,7 +146,7 @@ class RunDay(models.Model):
     hb_first = models.FloatField(null=True, blank=True)
     hb_last = models.FloatField(null=True, blank=True)
     hb_late = models.FloatField(default=0.0)
-    basis = models.CharField(max_length=200, blank=True)
+    basis = models.TextField(blank=True)
     updated = models.DateTimeField(default=timezone.now)
 
     class Meta:

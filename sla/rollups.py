@@ -18,7 +18,6 @@ have been purged, and the rows are what keeps closed months' figures.
 """
 
 import bisect
-import hashlib
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -75,10 +74,24 @@ def eg_seconds(integration):
 
 
 def basis_of(tzname, eg, windows, span):
-    """What a row of the day ``span`` depends on besides its raw runs."""
+    """What a row of the day ``span`` depends on besides its raw runs: the
+    time zone, every + grace, and the windows cut to the day (kept readable:
+    a row that can no longer be rebuilt still says which windows it left out)."""
     cut = clip(windows, ts(span[0]), ts(span[1]))
-    text = f"{tzname}|{eg}|" + ";".join(f"{a:.6f}-{b:.6f}" for a, b in cut)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    return f"{tzname}|{eg}|" + ";".join(f"{a!r}~{b!r}" for a, b in cut)
+
+
+def windows_of_basis(basis):
+    """The windows a row was built with, from its basis."""
+    text = basis.rsplit("|", 1)[-1] if basis else ""
+    out = []
+    for part in text.split(";") if text else []:
+        a, _, b = part.partition("~")
+        try:
+            out.append((float(a), float(b)))
+        except ValueError:
+            continue
+    return out
 
 
 def retention_floor(tenant, now=None):
@@ -268,13 +281,17 @@ def _basis_checker(tenant, integrations, windows):
 
 
 def load_days(tenant, integrations, first_day, last_day, windows, now=None):
-    """{integration_id: (RunAgg, Skeleton)} summed over the rows of
-    [first_day, last_day], rows whose basis is stale rebuilt first when their
-    raw runs are still kept (older ones are used as they are: their runs may
-    be gone). A day without a row had no runs."""
+    """({integration_id: (RunAgg, Skeleton)} summed over the rows of
+    [first_day, last_day], {integration_id: [(day, windows it was built with)]}).
+
+    Rows whose basis is stale are rebuilt first when their raw runs are still
+    kept; older ones are used as they are (their runs may be gone) and listed
+    as frozen, so that their seconds are measured with the windows they were
+    built with. A day without a row had no runs."""
     out = {i.pk: (RunAgg(), Skeleton()) for i in integrations}
+    frozen = {i.pk: [] for i in integrations}
     if first_day > last_day:
-        return out
+        return out, frozen
     floor = retention_floor(tenant, now)
     by_pk = {i.pk: i for i in integrations}
     expected = _basis_checker(tenant, integrations, windows)
@@ -285,8 +302,11 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None):
     )
     stale = {}
     for row in rows:
-        if row[-1] != expected(row[0], row[1]) and row[1] >= floor:
-            stale.setdefault(row[0], []).append(row[1])
+        if row[-1] != expected(row[0], row[1]):
+            if row[1] >= floor:
+                stale.setdefault(row[0], []).append(row[1])
+            else:
+                frozen[row[0]].append((row[1], windows_of_basis(row[-1])))
     if stale:
         for pk, days in stale.items():
             build_days(tenant, by_pk[pk], min(days), max(days), windows[pk])
@@ -312,4 +332,4 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None):
         out[pk] = (agg, sk.join(Skeleton(first, last, [], late or 0.0), eg if eg is not None else float("inf")))
     for pk, h in hists.items():
         out[pk][0].lag_hist = {int(k): v for k, v in h.items()}
-    return out
+    return out, frozen
