@@ -17,16 +17,17 @@ Rows older than the tenant's retention are never rebuilt: their raw runs may
 have been purged, and the rows are what keeps closed months' figures.
 """
 
-import bisect
-from datetime import date, datetime, time, timedelta
+import math
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, Run, Trigger
 from opsconsole.models import Tenant
 from sla.compute import RunAgg, Skeleton, clip, inside, merge, ts
-from sla.models import MaintenanceWindow, RunDay
+from sla.models import MaintenanceWindow, RunDay, RunHour
 
 # --- calendar helpers -------------------------------------------------------
 
@@ -100,40 +101,48 @@ def retention_floor(tenant, now=None):
     return local_day(now, tenant.tzinfo) - timedelta(days=tenant.retention_days - 1)
 
 
-# --- building rows from raw runs -------------------------------------------
+# --- buckets -------------------------------------------------------------------
+
+HOUR = 3600.0
 
 
-def _aggregate(integration, tz, first_day, last_day, windows, eg):
-    """{day: (RunAgg, Skeleton)} from the raw runs of ``integration`` that
-    started in [first_day, last_day] (local days), runs in windows left out."""
-    days = list(days_between(first_day, last_day))
-    bounds = [ts(day_start(d, tz)) for d in days] + [ts(day_start(last_day + timedelta(days=1), tz))]
-    out = {d: (RunAgg(), Skeleton()) for d in days}
-    rows = (
-        Run.objects.filter(integration=integration)
-        .between(day_start(first_day, tz), day_start(last_day + timedelta(days=1), tz))
-        .order_by("started_at")
-        .values_list("status", "trigger", "started_at", "succeeded", "failed", "skipped", "lag_seconds")
-    )
-    for status, trigger, started_at, succeeded, failed, skipped, lag in rows.iterator(chunk_size=5000):
-        t = started_at.timestamp()
-        if windows and inside(t, windows):
-            continue
-        agg, sk = out[days[bisect.bisect_right(bounds, t) - 1]]
-        agg.add_run(status, succeeded, failed, skipped, lag)
-        if trigger != Trigger.REPLAY:
-            sk.push(t, eg if eg is not None else float("inf"))
+def buckets_of_day(day, tz):
+    """[(start, end)] epoch seconds of the buckets of local ``day``: UTC hours
+    cut at its midnights (23 to 25 of them, more with odd offsets)."""
+    ds, de = ts(day_start(day, tz)), ts(day_start(day + timedelta(days=1), tz))
+    out = []
+    h = math.floor(ds / HOUR) * HOUR
+    while h < de:
+        out.append((max(h, ds), min(h + HOUR, de)))
+        h += HOUR
     return out
 
 
-def _fill(row, agg, sk, basis):
-    row.succeeded, row.partial, row.failed, row.running = agg.succeeded, agg.partial, agg.failed, agg.running
-    row.rec_succeeded, row.rec_failed, row.rec_skipped = agg.rec_succeeded, agg.rec_failed, agg.rec_skipped
-    row.lag_hist = {str(k): v for k, v in sorted(agg.lag_hist.items())}
-    row.hb_first, row.hb_last, row.hb_late = sk.first, sk.last, sk.late
-    row.basis = basis
-    row.updated = timezone.now()
+class _DayBounds:
+    """Memo of local days' [start, end) in epoch seconds."""
 
+    def __init__(self, tz):
+        self.tz = tz
+        self.memo = {}
+
+    def day_of(self, t):
+        d = datetime.fromtimestamp(t, UTC).astimezone(self.tz).date()
+        if d not in self.memo:
+            self.memo[d] = (ts(day_start(d, self.tz)), ts(day_start(d + timedelta(days=1), self.tz)))
+        return d, self.memo[d]
+
+    def bucket_of(self, t):
+        """(start, end, day) of the bucket holding ``t``."""
+        d, (ds, de) = self.day_of(t)
+        h = math.floor(t / HOUR) * HOUR
+        return max(h, ds), min(h + HOUR, de), d
+
+
+def _dt(t):
+    return datetime.fromtimestamp(t, UTC)
+
+
+# --- building rows from raw runs -------------------------------------------
 
 FIELDS = [
     "succeeded",
@@ -150,44 +159,150 @@ FIELDS = [
     "basis",
     "updated",
 ]
+RAW = ("integration_id", "status", "trigger", "started_at", "succeeded", "failed", "skipped", "lag_seconds")
+
+
+def _fill(row, agg, sk, basis):
+    row.succeeded, row.partial, row.failed, row.running = agg.succeeded, agg.partial, agg.failed, agg.running
+    row.rec_succeeded, row.rec_failed, row.rec_skipped = agg.rec_succeeded, agg.rec_failed, agg.rec_skipped
+    row.lag_hist = {str(k): v for k, v in sorted(agg.lag_hist.items())}
+    row.hb_first, row.hb_last, row.hb_late = sk.first, sk.last, sk.late
+    row.basis = basis
+    row.updated = timezone.now()
+
+
+def _refresh_hours(tenant, keys, integrations, windows):
+    """Rebuild the bucket rows ``keys`` ({integration_id: {(start, end, day)}})
+    from the raw runs.
+
+    1. create the missing rows (conflicts ignored), in (integration, start) order;
+    2. lock them all (SELECT ... FOR UPDATE in the same order: concurrent
+       ingests queue up here rather than deadlock);
+    3. read the raw runs of those buckets: everything committed before the
+       lock was granted is seen, so the last writer of a bucket counts every run;
+    4. write the rows."""
+    tz = tenant.tzinfo
+    ordered = sorted((pk, s, e, d) for pk, ks in keys.items() for s, e, d in ks)
+    if not ordered:
+        return
+    RunHour.objects.bulk_create(
+        [RunHour(tenant=tenant, integration_id=pk, start=_dt(s), end=_dt(e), day=d) for pk, s, e, d in ordered],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    lock = Q()
+    for pk, ks in keys.items():
+        lock |= Q(integration_id=pk, start__in=[_dt(s) for s, _e, _d in ks])
+    rows = list(RunHour.objects.select_for_update().filter(lock).order_by("integration_id", "start"))
+
+    built = {}
+    bounds = _DayBounds(tz)
+    reach = Q()
+    for pk, ks in keys.items():
+        for a, b in merge([(s, e) for s, e, _d in ks]):
+            reach |= Q(integration_id=pk, started_at__gte=_dt(a), started_at__lt=_dt(b))
+    runs = Run.objects.filter(reach).order_by("integration_id", "started_at").values_list(*RAW)
+    for pk, status, trigger, started_at, succeeded, failed, skipped, lag in runs.iterator(chunk_size=5000):
+        t = started_at.timestamp()
+        if windows[pk] and inside(t, windows[pk]):
+            continue
+        start, _end, _day = bounds.bucket_of(t)
+        agg, sk = built.setdefault((pk, start), (RunAgg(), Skeleton()))
+        agg.add_run(status, succeeded, failed, skipped, lag)
+        if trigger != Trigger.REPLAY:
+            eg = eg_seconds(integrations[pk])
+            sk.push(t, eg if eg is not None else float("inf"))
+    for row in rows:
+        pk, s = row.integration_id, row.start.timestamp()
+        agg, sk = built.get((pk, s), (RunAgg(), Skeleton()))
+        eg = eg_seconds(integrations[pk])
+        if eg is not None:
+            sk = sk.compact(eg, windows[pk])
+        _fill(row, agg, sk, basis_of(tenant.timezone, eg, windows[pk], (row.start, row.end)))
+    RunHour.objects.bulk_update(rows, FIELDS, batch_size=1000)
+
+
+HOUR_FIELDS = ("integration_id", "day", "start", "end", *FIELDS[:-1])
+
+
+def _hour_rows(pairs):
+    """The bucket rows of ``pairs`` ({integration_id: {day}}), in time order."""
+    q = Q()
+    for pk, days in pairs.items():
+        q |= Q(integration_id=pk, day__in=sorted(days))
+    return RunHour.objects.filter(q).order_by("integration_id", "start").values_list(*HOUR_FIELDS)
+
+
+def _refresh_days(tenant, pairs, integrations, windows):
+    """Rebuild the day rows ``pairs`` ({integration_id: {day}}) from their
+    buckets, after rebuilding from the raw runs every bucket whose basis is
+    stale (windows or schedule changed since it was built)."""
+    tz = tenant.tzinfo
+    if not pairs:
+        return []
+    stale = {}
+    for pk, _day, start, end, *rest in _hour_rows(pairs):
+        eg = eg_seconds(integrations[pk])
+        if rest[-1] != basis_of(tenant.timezone, eg, windows[pk], (start, end)):
+            stale.setdefault(pk, set()).add(_day)
+    if stale:
+        _refresh_hours(
+            tenant,
+            {pk: {(s, e, d) for d in days for s, e in buckets_of_day(d, tz)} for pk, days in stale.items()},
+            integrations,
+            windows,
+        )
+
+    ordered = sorted((pk, d) for pk, days in pairs.items() for d in days)
+    RunDay.objects.bulk_create(
+        [RunDay(tenant=tenant, integration_id=pk, day=d) for pk, d in ordered], ignore_conflicts=True, batch_size=1000
+    )
+    lock = Q()
+    for pk, days in pairs.items():
+        lock |= Q(integration_id=pk, day__in=sorted(days))
+    rows = list(RunDay.objects.select_for_update().filter(lock).order_by("integration_id", "day"))
+
+    sums = {}
+    for pk, day, _s, _e, *vals in _hour_rows(pairs):
+        su, pa, fa, ru, rs, rf, rk, hist, first, last, late, _basis = vals
+        agg, sk = sums.setdefault((pk, day), (RunAgg(), Skeleton()))
+        agg.add(RunAgg(su, pa, fa, ru, rs, rf, rk, {int(k): v for k, v in (hist or {}).items()}))
+        eg = eg_seconds(integrations[pk])
+        sums[(pk, day)] = (agg, sk.join(Skeleton(first, last, [], late or 0.0), eg if eg is not None else float("inf")))
+    for row in rows:
+        pk = row.integration_id
+        agg, sk = sums.get((pk, row.day), (RunAgg(), Skeleton()))
+        eg = eg_seconds(integrations[pk])
+        if eg is not None:
+            sk = sk.compact(eg, windows[pk])
+        _fill(row, agg, sk, basis_of(tenant.timezone, eg, windows[pk], day_span(row.day, tz)))
+    RunDay.objects.bulk_update(rows, FIELDS, batch_size=1000)
+    return rows
 
 
 def build_days(tenant, integration, first_day, last_day, windows=None):
-    """Rebuild the rows of ``integration`` for local days [first_day, last_day]
-    from the raw runs, under a row lock so concurrent ingests converge.
-
-    1. create missing rows (conflicts ignored), in day order;
-    2. lock them (SELECT ... FOR UPDATE, day order: no deadlock between batches);
-    3. read the raw runs of those days (committed ones included: the lock was
-       taken first) and write the rows.
-    Returns the rows."""
+    """Rebuild every bucket and day row of ``integration`` for local days
+    [first_day, last_day] from the raw runs. Returns the day rows."""
     tz = tenant.tzinfo
     if windows is None:
         windows = windows_by_integration(tenant, [integration])[integration.pk]
-    eg = eg_seconds(integration)
+    integrations = {integration.pk: integration}
+    wins = {integration.pk: windows}
+    out = []
     days = list(days_between(first_day, last_day))
-    with transaction.atomic():
-        RunDay.objects.bulk_create(
-            [RunDay(tenant=tenant, integration=integration, day=d) for d in days], ignore_conflicts=True
-        )
-        rows = list(
-            RunDay.objects.select_for_update()
-            .filter(integration=integration, day__gte=first_day, day__lte=last_day)
-            .order_by("day")
-        )
-        built = _aggregate(integration, tz, first_day, last_day, windows, eg)
-        for row in rows:
-            agg, sk = built[row.day]
-            if eg is not None:
-                sk = sk.compact(eg, windows)
-            _fill(row, agg, sk, basis_of(tenant.timezone, eg, windows, day_span(row.day, tz)))
-        RunDay.objects.bulk_update(rows, FIELDS, batch_size=500)
-    return rows
+    # A month at a time: bounded memory and lock sets.
+    for i in range(0, len(days), 31):
+        chunk = days[i : i + 31]
+        with transaction.atomic():
+            keys = {integration.pk: {(s, e, d) for d in chunk for s, e in buckets_of_day(d, tz)}}
+            _refresh_hours(tenant, keys, integrations, wins)
+            out += _refresh_days(tenant, {integration.pk: set(chunk)}, integrations, wins)
+    return out
 
 
 def rebuild(tenant, first_day=None, last_day=None, now=None):
     """Rebuild every integration's rows of ``tenant`` over [first_day, last_day]
-    (default: from its first run to today), within the retention."""
+    (default: from its first run to its last), within the retention."""
     tz = tenant.tzinfo
     floor = retention_floor(tenant, now)
     integrations = list(Integration.objects.filter(tenant=tenant))
@@ -210,33 +325,26 @@ def rebuild(tenant, first_day=None, last_day=None, now=None):
 
 
 def runs_changed(tenant_id, run_pks):
-    """RUN_LISTENERS hook: rebuild the days of the runs just written (inside
-    the ingest transaction). Days before the retention are left alone."""
+    """RUN_LISTENERS hook, inside the ingest transaction: rebuild the buckets
+    the runs just written fall in, then their days. Days before the retention
+    are left alone (their raw runs may be gone)."""
     if not run_pks:
         return
     tenant = Tenant.objects.get(pk=tenant_id)
-    tz = tenant.tzinfo
+    bounds = _DayBounds(tenant.tzinfo)
     floor = retention_floor(tenant)
-    affected = {}
-    for integ_id, started_at in Run.objects.filter(pk__in=list(run_pks)).values_list("integration_id", "started_at"):
-        d = local_day(started_at, tz)
+    keys = {}
+    for pk, started_at in Run.objects.filter(pk__in=list(run_pks)).values_list("integration_id", "started_at"):
+        s, e, d = bounds.bucket_of(started_at.timestamp())
         if d >= floor:
-            affected.setdefault(integ_id, set()).add(d)
-    if not affected:
+            keys.setdefault(pk, set()).add((s, e, d))
+    if not keys:
         return
-    integrations = {i.pk: i for i in Integration.objects.filter(pk__in=affected)}
+    integrations = {i.pk: i for i in Integration.objects.filter(pk__in=keys)}
     windows = windows_by_integration(tenant, list(integrations.values()))
-    for integ_id in sorted(affected):
-        days = sorted(affected[integ_id])
-        # Contiguous stretches: one raw read per stretch.
-        start = prev = days[0]
-        for d in days[1:] + [None]:
-            if d is not None and d == prev + timedelta(days=1):
-                prev = d
-                continue
-            build_days(tenant, integrations[integ_id], start, prev, windows[integ_id])
-            if d is not None:
-                start = prev = d
+    with transaction.atomic():
+        _refresh_hours(tenant, keys, integrations, windows)
+        _refresh_days(tenant, {pk: {d for _s, _e, d in ks} for pk, ks in keys.items()}, integrations, windows)
 
 
 # --- reading ------------------------------------------------------------------
