@@ -20,10 +20,12 @@ from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
 from sla.rollups import (
+    bucket_span,
     day_span,
     day_start,
     eg_seconds,
     load_days,
+    load_hours,
     local_day,
     windows_by_integration,
 )
@@ -129,16 +131,21 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
     last_full = ed - timedelta(days=1)  # w_end inside day ed (or at its midnight)
     if raw:
         segments = [("raw", w_start, w_end)]
-    elif first_full > last_full:
-        segments = [("raw", w_start, w_end)]
     else:
         segments = []
-        if day_start(first_full, tz) > w_start:
-            segments.append(("raw", w_start, day_start(first_full, tz)))
-        segments.append(("days", first_full, last_full))
-        tail = day_span(last_full, tz)[1]
+        tail = w_start
+        if first_full <= last_full:
+            if day_start(first_full, tz) > w_start:
+                segments.append(("raw", w_start, day_start(first_full, tz)))
+            segments.append(("days", first_full, last_full))
+            tail = day_span(last_full, tz)[1]
         if tail < w_end:
-            segments.append(("raw", tail, w_end))
+            # Today so far: whole buckets from their rows, the rest raw.
+            a, b = bucket_span(tenant, tail, w_end)
+            if a < b:
+                segments += [("raw", tail, a), ("hours", a, b), ("raw", b, w_end)]
+            else:
+                segments.append(("raw", tail, w_end))
 
     # The last heartbeat before W: the rollups of earlier days, then the raw
     # runs between sd's midnight and w_start.
@@ -165,7 +172,10 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
         data[integ.pk].first_ever = firsts.get(integ.pk)
 
     for kind, lo, hi in segments:
-        if kind == "raw":
+        if kind == "hours":
+            for pk, (agg, sk) in load_hours(tenant, integrations, lo, hi, windows).items():
+                _absorb(data[pk], agg, sk, eg_by_pk[pk])
+        elif kind == "raw":
             parts = _raw_segment(tenant, integrations, lo, hi, windows, eg_by_pk)
             for pk, (agg, sk) in parts.items():
                 _absorb(data[pk], agg, sk, eg_by_pk[pk])

@@ -441,3 +441,43 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None):
     for pk, h in hists.items():
         out[pk][0].lag_hist = {int(k): v for k, v in h.items()}
     return out, frozen
+
+
+def bucket_span(tenant, lo, hi):
+    """(a, b): the stretch of whole buckets inside [lo, hi) (aware datetimes);
+    a >= b when there is none."""
+    bounds = _DayBounds(tenant.tzinfo)
+    s, e, _d = bounds.bucket_of(ts(lo))
+    a = s if s == ts(lo) else e
+    s, _e, _d = bounds.bucket_of(ts(hi))
+    return _dt(a), _dt(s)
+
+
+def load_hours(tenant, integrations, lo, hi, windows):
+    """{integration_id: (RunAgg, Skeleton)} over the bucket rows in [lo, hi)
+    (bucket boundaries), stale ones rebuilt from the raw runs first."""
+    out = {i.pk: (RunAgg(), Skeleton()) for i in integrations}
+    by_pk = {i.pk: i for i in integrations}
+
+    def read():
+        return list(
+            RunHour.objects.filter(integration__in=integrations, start__gte=lo, start__lt=hi)
+            .order_by("integration_id", "start")
+            .values_list(*HOUR_FIELDS)
+        )
+
+    rows = read()
+    stale = {}
+    for pk, day, start, end, *rest in rows:
+        if rest[-1] != basis_of(tenant.timezone, eg_seconds(by_pk[pk]), windows[pk], (start, end)):
+            stale.setdefault(pk, set()).add((ts(start), ts(end), day))
+    if stale:
+        with transaction.atomic():
+            _refresh_hours(tenant, stale, by_pk, windows)
+        rows = read()
+    for pk, _day, _s, _e, su, pa, fa, ru, rs, rf, rk, hist, first, last, late, _basis in rows:
+        agg, sk = out[pk]
+        agg.add(RunAgg(su, pa, fa, ru, rs, rf, rk, {int(k): v for k, v in (hist or {}).items()}))
+        eg = eg_seconds(by_pk[pk])
+        out[pk] = (agg, sk.join(Skeleton(first, last, [], late or 0.0), eg if eg is not None else float("inf")))
+    return out

@@ -186,3 +186,25 @@ def test_tenant_objectives_replace_the_plans_and_integration_only_ones_get_no_po
     assert rows[("run_success", "time-expense-posting", None)]["target"] == 97.5
     assert rows[("run_success", "billing-sync", None)]["target"] == 90.0
     assert len([r for r in body["objectives"] if r["objective"] == "run_success"]) == 3
+
+
+@time_machine.travel(utc(2026, 11, 20, 12, 30), tick=False)
+def test_today_so_far_counts_whole_hours_and_the_current_one(contoso, daily, as_user, support):
+    # Today (Nov 20 local) began at 06:00Z; runs at 07:00, 09:00, 11:00 and 12:10Z.
+    for hour, minute in ((7, 0), (9, 0), (11, 0), (12, 10)):
+        f.make_run_at(daily, utc(2026, 11, 20, hour, minute), "failed" if hour == 9 else "succeeded")
+    f.make_run_at(daily, utc(2026, 11, 20, 12, 40))  # after now: not yet in W
+    url = "/api/v1/sla?tenant=contoso&from=2026-11-20&to=2026-11-21"
+    rows = rows_by_key(get(as_user(support), url))
+    run = rows[("run_success", "time-expense-posting", None)]
+    assert (run["good"], run["total"]) == (3, 4)
+    # A window added afterwards over the 09:00Z run leaves it out.
+    f.make_window(contoso, utc(2026, 11, 20, 8, 30), utc(2026, 11, 20, 9, 30))
+    rows = rows_by_key(get(as_user(support), url))
+    run = rows[("run_success", "time-expense-posting", None)]
+    assert (run["good"], run["total"]) == (3, 3)
+    tl = rows[("timeliness", "time-expense-posting", None)]
+    # From the first heartbeat ever (07:00Z) to now, less the hour of the window;
+    # every + grace is 25 hours: never late.
+    assert tl["total"] == 5.5 * 3600 - 3600
+    assert tl["good"] == tl["total"]
