@@ -17,15 +17,15 @@ Rows older than the tenant's retention are never rebuilt: their raw runs may
 have been purged, and the rows are what keeps closed months' figures.
 """
 
+import hashlib
 import math
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, Run, Trigger
-from opsconsole.models import Tenant
 from sla.compute import RunAgg, Skeleton, clip, inside, merge, ts
 from sla.models import MaintenanceWindow, RunDay, RunHour
 
@@ -58,13 +58,18 @@ def days_between(first, last):
 
 def windows_by_integration(tenant, integrations):
     """{integration_id: merged [(start, end)] epoch seconds} of the windows
-    that apply to each integration (no integrations named: all)."""
+    that apply to each integration (no integrations named: all). One query."""
     out = {i.pk: [] for i in integrations}
-    for w in MaintenanceWindow.objects.filter(tenant=tenant).prefetch_related("integrations"):
-        named = [i.pk for i in w.integrations.all()]
-        for pk in named or out.keys():
-            if pk in out:
-                out[pk].append((ts(w.start), ts(w.end)))
+    rows = MaintenanceWindow.objects.filter(tenant=tenant).values_list("pk", "start", "end", "integrations")
+    named, spans = {}, {}
+    for pk, start, end, integ in rows:
+        spans[pk] = (ts(start), ts(end))
+        if integ is not None:
+            named.setdefault(pk, []).append(integ)
+    for pk, span in spans.items():
+        for integ in named.get(pk) or out.keys():
+            if integ in out:
+                out[integ].append(span)
     return {pk: merge(v) for pk, v in out.items()}
 
 
@@ -162,38 +167,63 @@ FIELDS = [
 RAW = ("integration_id", "status", "trigger", "started_at", "succeeded", "failed", "skipped", "lag_seconds")
 
 
-def _fill(row, agg, sk, basis):
-    row.succeeded, row.partial, row.failed, row.running = agg.succeeded, agg.partial, agg.failed, agg.running
-    row.rec_succeeded, row.rec_failed, row.rec_skipped = agg.rec_succeeded, agg.rec_failed, agg.rec_skipped
-    row.lag_hist = {str(k): v for k, v in sorted(agg.lag_hist.items())}
-    row.hb_first, row.hb_last, row.hb_late = sk.first, sk.last, sk.late
-    row.basis = basis
-    row.updated = timezone.now()
+def _values(agg, sk, basis):
+    return {
+        "succeeded": agg.succeeded,
+        "partial": agg.partial,
+        "failed": agg.failed,
+        "running": agg.running,
+        "rec_succeeded": agg.rec_succeeded,
+        "rec_failed": agg.rec_failed,
+        "rec_skipped": agg.rec_skipped,
+        "lag_hist": {str(k): v for k, v in sorted(agg.lag_hist.items())},
+        "hb_first": sk.first,
+        "hb_last": sk.last,
+        "hb_late": sk.late,
+        "basis": basis,
+        "updated": timezone.now(),
+    }
 
 
-def _refresh_hours(tenant, keys, integrations, windows):
-    """Rebuild the bucket rows ``keys`` ({integration_id: {(start, end, day)}})
-    from the raw runs.
+def _lock_key(*parts):
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
-    1. create the missing rows (conflicts ignored), in (integration, start) order;
-    2. lock them all (SELECT ... FOR UPDATE in the same order: concurrent
-       ingests queue up here rather than deadlock);
-    3. read the raw runs of those buckets: everything committed before the
-       lock was granted is seen, so the last writer of a bucket counts every run;
-    4. write the rows."""
-    tz = tenant.tzinfo
-    ordered = sorted((pk, s, e, d) for pk, ks in keys.items() for s, e, d in ks)
-    if not ordered:
+
+def _lock(keys, pairs):
+    """Serialise rebuilds of the same buckets and days: one transaction-scoped
+    advisory lock per bucket and per day, taken in one statement in a fixed
+    (sorted) order, so concurrent ingests queue up rather than deadlock. The
+    raw runs are read after the locks are granted, so the last writer of a
+    bucket sees every committed run. SQLite runs one writer at a time."""
+    if connection.vendor != "postgresql":
         return
-    RunHour.objects.bulk_create(
-        [RunHour(tenant=tenant, integration_id=pk, start=_dt(s), end=_dt(e), day=d) for pk, s, e, d in ordered],
-        ignore_conflicts=True,
-        batch_size=1000,
+    ids = sorted(
+        {_lock_key("h", pk, s) for pk, ks in keys.items() for s, _e, _d in ks}
+        | {_lock_key("d", pk, d.isoformat()) for pk, days in pairs.items() for d in days}
     )
-    lock = Q()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [ids])
+
+
+HOUR_FIELDS = ("integration_id", "day", "start", "end", *FIELDS[:-1])
+
+
+def _refresh(tenant, keys, integrations, windows):
+    """Rebuild the bucket rows ``keys`` ({integration_id: {(start, end, day)}})
+    from their raw runs, then the rows of their days from their buckets, in
+    a constant number of statements (the ingest path calls this).
+
+    1. lock the buckets and days (``_lock``);
+    2. read the raw runs of the buckets and upsert the bucket rows;
+    3. read every bucket row of those days and upsert the day rows. A day
+       with a bucket built under another basis (windows or schedule changed
+       since) gets an empty basis, so that the next read rebuilds it whole."""
+    tz = tenant.tzinfo
+    pairs = {}
     for pk, ks in keys.items():
-        lock |= Q(integration_id=pk, start__in=[_dt(s) for s, _e, _d in ks])
-    rows = list(RunHour.objects.select_for_update().filter(lock).order_by("integration_id", "start"))
+        pairs[pk] = {d for _s, _e, d in ks}
+    _lock(keys, pairs)
 
     built = {}
     bounds = _DayBounds(tz)
@@ -212,72 +242,48 @@ def _refresh_hours(tenant, keys, integrations, windows):
         if trigger != Trigger.REPLAY:
             eg = eg_seconds(integrations[pk])
             sk.push(t, eg if eg is not None else float("inf"))
-    for row in rows:
-        pk, s = row.integration_id, row.start.timestamp()
+    hours = []
+    for pk, s, e, d in sorted((pk, s, e, d) for pk, ks in keys.items() for s, e, d in ks):
         agg, sk = built.get((pk, s), (RunAgg(), Skeleton()))
         eg = eg_seconds(integrations[pk])
         if eg is not None:
             sk = sk.compact(eg, windows[pk])
-        _fill(row, agg, sk, basis_of(tenant.timezone, eg, windows[pk], (row.start, row.end)))
-    RunHour.objects.bulk_update(rows, FIELDS, batch_size=1000)
+        basis = basis_of(tenant.timezone, eg, windows[pk], (_dt(s), _dt(e)))
+        hours.append(
+            RunHour(tenant=tenant, integration_id=pk, start=_dt(s), end=_dt(e), day=d, **_values(agg, sk, basis))
+        )
+    RunHour.objects.bulk_create(
+        hours,
+        update_conflicts=True,
+        unique_fields=["integration", "start"],
+        update_fields=["end", "day", *FIELDS],
+        batch_size=1000,
+    )
 
-
-HOUR_FIELDS = ("integration_id", "day", "start", "end", *FIELDS[:-1])
-
-
-def _hour_rows(pairs):
-    """The bucket rows of ``pairs`` ({integration_id: {day}}), in time order."""
     q = Q()
     for pk, days in pairs.items():
         q |= Q(integration_id=pk, day__in=sorted(days))
-    return RunHour.objects.filter(q).order_by("integration_id", "start").values_list(*HOUR_FIELDS)
-
-
-def _refresh_days(tenant, pairs, integrations, windows):
-    """Rebuild the day rows ``pairs`` ({integration_id: {day}}) from their
-    buckets, after rebuilding from the raw runs every bucket whose basis is
-    stale (windows or schedule changed since it was built)."""
-    tz = tenant.tzinfo
-    if not pairs:
-        return []
-    stale = {}
-    for pk, _day, start, end, *rest in _hour_rows(pairs):
+    sums, fresh = {}, {}
+    rows = RunHour.objects.filter(q).order_by("integration_id", "start").values_list(*HOUR_FIELDS)
+    for pk, day, start, end, su, pa, fa, ru, rs, rf, rk, hist, first, last, late, basis in rows:
         eg = eg_seconds(integrations[pk])
-        if rest[-1] != basis_of(tenant.timezone, eg, windows[pk], (start, end)):
-            stale.setdefault(pk, set()).add(_day)
-    if stale:
-        _refresh_hours(
-            tenant,
-            {pk: {(s, e, d) for d in days for s, e in buckets_of_day(d, tz)} for pk, days in stale.items()},
-            integrations,
-            windows,
-        )
-
-    ordered = sorted((pk, d) for pk, days in pairs.items() for d in days)
-    RunDay.objects.bulk_create(
-        [RunDay(tenant=tenant, integration_id=pk, day=d) for pk, d in ordered], ignore_conflicts=True, batch_size=1000
-    )
-    lock = Q()
-    for pk, days in pairs.items():
-        lock |= Q(integration_id=pk, day__in=sorted(days))
-    rows = list(RunDay.objects.select_for_update().filter(lock).order_by("integration_id", "day"))
-
-    sums = {}
-    for pk, day, _s, _e, *vals in _hour_rows(pairs):
-        su, pa, fa, ru, rs, rf, rk, hist, first, last, late, _basis = vals
         agg, sk = sums.setdefault((pk, day), (RunAgg(), Skeleton()))
         agg.add(RunAgg(su, pa, fa, ru, rs, rf, rk, {int(k): v for k, v in (hist or {}).items()}))
-        eg = eg_seconds(integrations[pk])
         sums[(pk, day)] = (agg, sk.join(Skeleton(first, last, [], late or 0.0), eg if eg is not None else float("inf")))
-    for row in rows:
-        pk = row.integration_id
-        agg, sk = sums.get((pk, row.day), (RunAgg(), Skeleton()))
+        if basis != basis_of(tenant.timezone, eg, windows[pk], (start, end)):
+            fresh[(pk, day)] = False
+    days = []
+    for pk, d in sorted((pk, d) for pk, ds in pairs.items() for d in ds):
+        agg, sk = sums.get((pk, d), (RunAgg(), Skeleton()))
         eg = eg_seconds(integrations[pk])
         if eg is not None:
             sk = sk.compact(eg, windows[pk])
-        _fill(row, agg, sk, basis_of(tenant.timezone, eg, windows[pk], day_span(row.day, tz)))
-    RunDay.objects.bulk_update(rows, FIELDS, batch_size=1000)
-    return rows
+        basis = basis_of(tenant.timezone, eg, windows[pk], day_span(d, tz)) if fresh.get((pk, d), True) else ""
+        days.append(RunDay(tenant=tenant, integration_id=pk, day=d, **_values(agg, sk, basis)))
+    RunDay.objects.bulk_create(
+        days, update_conflicts=True, unique_fields=["integration", "day"], update_fields=FIELDS, batch_size=1000
+    )
+    return days
 
 
 def build_days(tenant, integration, first_day, last_day, windows=None):
@@ -295,8 +301,7 @@ def build_days(tenant, integration, first_day, last_day, windows=None):
         chunk = days[i : i + 31]
         with transaction.atomic():
             keys = {integration.pk: {(s, e, d) for d in chunk for s, e in buckets_of_day(d, tz)}}
-            _refresh_hours(tenant, keys, integrations, wins)
-            out += _refresh_days(tenant, {integration.pk: set(chunk)}, integrations, wins)
+            out += _refresh(tenant, keys, integrations, wins)
     return out
 
 
@@ -326,25 +331,28 @@ def rebuild(tenant, first_day=None, last_day=None, now=None):
 
 def runs_changed(tenant_id, run_pks):
     """RUN_LISTENERS hook, inside the ingest transaction: rebuild the buckets
-    the runs just written fall in, then their days. Days before the retention
-    are left alone (their raw runs may be gone)."""
+    the runs just written fall in, then their days; a constant number of
+    statements whatever the number of runs. Days before the retention are
+    left alone (their raw runs may be gone)."""
     if not run_pks:
         return
-    tenant = Tenant.objects.get(pk=tenant_id)
+    runs = list(Run.objects.filter(pk__in=list(run_pks)).select_related("integration__tenant"))
+    if not runs:
+        return
+    tenant = runs[0].integration.tenant
     bounds = _DayBounds(tenant.tzinfo)
     floor = retention_floor(tenant)
-    keys = {}
-    for pk, started_at in Run.objects.filter(pk__in=list(run_pks)).values_list("integration_id", "started_at"):
-        s, e, d = bounds.bucket_of(started_at.timestamp())
+    keys, integrations = {}, {}
+    for run in runs:
+        s, e, d = bounds.bucket_of(run.started_at.timestamp())
         if d >= floor:
-            keys.setdefault(pk, set()).add((s, e, d))
+            keys.setdefault(run.integration_id, set()).add((s, e, d))
+            integrations[run.integration_id] = run.integration
     if not keys:
         return
-    integrations = {i.pk: i for i in Integration.objects.filter(pk__in=keys)}
     windows = windows_by_integration(tenant, list(integrations.values()))
     with transaction.atomic():
-        _refresh_hours(tenant, keys, integrations, windows)
-        _refresh_days(tenant, {pk: {d for _s, _e, d in ks} for pk, ks in keys.items()}, integrations, windows)
+        _refresh(tenant, keys, integrations, windows)
 
 
 # --- reading ------------------------------------------------------------------
@@ -473,7 +481,7 @@ def load_hours(tenant, integrations, lo, hi, windows):
             stale.setdefault(pk, set()).add((ts(start), ts(end), day))
     if stale:
         with transaction.atomic():
-            _refresh_hours(tenant, stale, by_pk, windows)
+            _refresh(tenant, stale, by_pk, windows)
         rows = read()
     for pk, _day, _s, _e, su, pa, fa, ru, rs, rf, rk, hist, first, last, late, _basis in rows:
         agg, sk = out[pk]
