@@ -1,5 +1,7 @@
 """GET /api/v1/sla built from runs and exception openings (contract 4.4)."""
 
+from datetime import timedelta
+
 import time_machine
 
 from tests import factories as f
@@ -208,3 +210,16 @@ def test_today_so_far_counts_whole_hours_and_the_current_one(contoso, daily, as_
     # every + grace is 25 hours: never late.
     assert tl["total"] == 5.5 * 3600 - 3600
     assert tl["good"] == tl["total"]
+
+
+@time_machine.travel(utc(2027, 4, 10), tick=False)
+def test_a_month_that_springs_forward_is_an_hour_short(daily, as_user, support):
+    day = utc(2027, 2, 27, 12)
+    while day < utc(2027, 4, 1, 12):
+        f.make_run_at(daily, day, run_id=f"m-{day:%m%d}")
+        day += timedelta(days=1)
+    body = get(as_user(support), "/api/v1/sla?tenant=contoso&period=2027-03")
+    assert body["period"] == {"start": "2027-03-01T00:00:00-06:00", "end": "2027-04-01T00:00:00-05:00"}
+    tl = rows_by_key(body)[("timeliness", "time-expense-posting", None)]
+    assert tl["good"] == tl["total"] == 31 * 86400 - 3600
+    assert rows_by_key(body)[("run_success", "time-expense-posting", None)]["total"] == 31
