@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from sla import compute
-from sla.engine import sla_rows
+from sla.engine import objectives_context, sla_rows
 
 # (name, seconds); the pairs below combine a long and a short span.
 SPANS = [("1h", 3600), ("5m", 300), ("6h", 6 * 3600), ("30m", 1800)]
@@ -55,8 +55,9 @@ def burn_rates(tenant, now=None):
     (computed from the raw runs of those spans)."""
     now = now or timezone.now()
     burns = {}
+    context = objectives_context(tenant)
     for name, seconds in SPANS:
-        for row in sla_rows(tenant, now - timedelta(seconds=seconds), now, now=now, raw=True):
+        for row in sla_rows(tenant, now - timedelta(seconds=seconds), now, now=now, raw=True, context=context):
             key = (row["objective"], row["integration"], row["priority"])
             burn = burns.setdefault(key, Burn(*key, target=row["target"]))
             burn.rates[name] = compute.burn_rate(row["good"], row["total"], row["target"])

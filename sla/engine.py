@@ -230,12 +230,18 @@ def _row(r, integration_slug, good, total):
     return row
 
 
-def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False):
+def objectives_context(tenant):
+    """(integrations, resolved objectives) of ``tenant``: pass it to several
+    ``sla_rows`` calls (daily charts, burn spans) to read them once."""
+    integrations = list(Integration.objects.filter(tenant=tenant).order_by("slug"))
+    return integrations, resolve_objectives(tenant, integrations)
+
+
+def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False, context=None):
     """The rows of contract 4.4 for W = [start, min(end, now))."""
     now = now or timezone.now()
     w_start, w_end = start, max(start, min(end, now))
-    integrations = list(Integration.objects.filter(tenant=tenant).order_by("slug"))
-    resolved = resolve_objectives(tenant, integrations)
+    integrations, resolved = context or objectives_context(tenant)
     data = gather(tenant, integrations, w_start, w_end, now, raw=raw)
 
     rows = []

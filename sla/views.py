@@ -11,7 +11,7 @@ from django.utils import timezone
 from opsconsole.access import get_tenant_for_user
 from sla import charts
 from sla.burn import burn_rates
-from sla.engine import month_bounds, sla_rows
+from sla.engine import month_bounds, objectives_context, sla_rows
 from sla.rollups import day_start, days_between, local_day
 from sla.trends import trends
 
@@ -44,9 +44,10 @@ def daily_attainment(tenant, start, end, now):
     """{objective: (days, attained list, target)} of the pooled rows, one point per local day."""
     tz = tenant.tzinfo
     series = {}
+    context = objectives_context(tenant)
     last = min(local_day(end - timedelta(microseconds=1), tz), local_day(now, tz))
     for d in days_between(local_day(start, tz), last):
-        for row in sla_rows(tenant, day_start(d, tz), day_start(d + timedelta(days=1), tz), now=now):
+        for row in sla_rows(tenant, day_start(d, tz), day_start(d + timedelta(days=1), tz), now=now, context=context):
             if row["integration"] is None and row["objective"] in POOLED_KINDS:
                 days, values, _ = series.setdefault(row["objective"], ([], [], row["target"]))
                 days.append(d.isoformat())
