@@ -44,6 +44,8 @@ def failures_by_class_figure(starts, by_class):
     fig = go.Figure()
     for cls in sorted(by_class):
         fig.add_trace(go.Bar(x=starts, y=by_class[cls], name=cls))
+    if not by_class:
+        fig.add_trace(go.Bar(x=starts, y=[0] * len(starts), name="No failures"))
     fig.update_layout(barmode="stack")
     return _layout(fig, "Failures by class", "Occurrences")
 

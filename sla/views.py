@@ -36,6 +36,13 @@ def _local(dt, tenant):
     return dt.astimezone(tenant.tzinfo).strftime("%Y-%m-%d %H:%M %z")
 
 
+def _counts(row):
+    """Good / total as a person reads them: timeliness in hours."""
+    if row["objective"] == "timeliness":
+        return f"{row['good'] / 3600:,.1f} h of {row['total'] / 3600:,.1f} h on time"
+    return f"{row['good']:,} / {row['total']:,}"
+
+
 def _figure(fig):
     return json.loads(charts.figure_json(fig))
 
@@ -64,6 +71,8 @@ def sla_page(request, tenant):
     rows = sla_rows(tenant, start, end, now=now)
     burns = {b.key: b for b in burn_rates(tenant, now)}
     for row in rows:
+        row["target_label"] = f"{row['target']:g}%"
+        row["counts_label"] = _counts(row)
         burn = burns.get((row["objective"], row["integration"], row["priority"]))
         row["burn_1h"] = burn.rates.get("1h") if burn else None
         row["burn_6h"] = burn.rates.get("6h") if burn else None
