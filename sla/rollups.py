@@ -329,11 +329,16 @@ def rebuild(tenant, first_day=None, last_day=None, now=None):
     return count
 
 
-def runs_changed(tenant_id, run_pks):
+def runs_changed(tenant_id, run_pks, previous=()):
     """RUN_LISTENERS hook, inside the ingest transaction: rebuild the buckets
     the runs just written fall in, then their days; a constant number of
     statements whatever the number of runs. Days before the retention are
-    left alone (their raw runs may be gone)."""
+    left alone (their raw runs may be gone).
+
+    ``previous``: (integration_id, started_at) of re-posted runs as they were
+    before the write, when the caller knows them: a re-post that moves a
+    run's started_at to another bucket rebuilds the bucket it left too.
+    Without it such a bucket keeps the run until ``sla_rebuild`` runs."""
     if not run_pks:
         return
     runs = list(Run.objects.filter(pk__in=list(run_pks)).select_related("integration__tenant"))
@@ -344,12 +349,16 @@ def runs_changed(tenant_id, run_pks):
     floor = retention_floor(tenant)
     keys, integrations = {}, {}
     for run in runs:
-        s, e, d = bounds.bucket_of(run.started_at.timestamp())
+        integrations[run.integration_id] = run.integration
+    instants = [(run.integration_id, run.started_at) for run in runs]
+    instants += [(pk, at) for pk, at in previous if pk in integrations]
+    for pk, at in instants:
+        s, e, d = bounds.bucket_of(at.timestamp())
         if d >= floor:
-            keys.setdefault(run.integration_id, set()).add((s, e, d))
-            integrations[run.integration_id] = run.integration
+            keys.setdefault(pk, set()).add((s, e, d))
     if not keys:
         return
+    integrations = {pk: integrations[pk] for pk in keys}
     windows = windows_by_integration(tenant, list(integrations.values()))
     with transaction.atomic():
         _refresh(tenant, keys, integrations, windows)

@@ -223,3 +223,19 @@ def test_a_month_that_springs_forward_is_an_hour_short(daily, as_user, support):
     tl = rows_by_key(body)[("timeliness", "time-expense-posting", None)]
     assert tl["good"] == tl["total"] == 31 * 86400 - 3600
     assert rows_by_key(body)[("run_success", "time-expense-posting", None)]["total"] == 31
+
+
+@time_machine.travel(utc(2026, 12, 10), tick=False)
+def test_a_repost_that_moves_a_run_to_another_day_leaves_the_old_day(daily, as_user, support):
+    from sla.rollups import runs_changed
+
+    run = f.make_run_at(daily, utc(2026, 10, 31, 12), run_id="moving")  # October in Chicago
+    old = run.started_at
+    run.started_at = utc(2026, 11, 2, 12)
+    run.save(update_fields=["started_at"])
+    runs_changed(daily.tenant_id, [run.pk], previous=[(daily.pk, old)])
+    client = as_user(support)
+    octo = rows_by_key(get(client, "/api/v1/sla?tenant=contoso&period=2026-10"))
+    nov = rows_by_key(get(client, NOV))
+    assert octo[("run_success", "time-expense-posting", None)]["total"] == 0
+    assert nov[("run_success", "time-expense-posting", None)]["total"] == 1
