@@ -34,8 +34,8 @@ def test_the_sla_page_draws_the_daily_attainment_chart(page, live_server, daily,
     assert "✘ Missed" in row.inner_text()
     assert "90.0000%" in row.inner_text()
     # Plotly drew the chart (an SVG inside the chart's div), with its target line.
-    page.wait_for_selector("#chart-run_success .main-svg", timeout=10_000)
+    page.wait_for_selector("#chart-run_success .main-svg", timeout=30_000)
     assert "Target 99%" in page.locator("#chart-run_success").inner_text()
     page.get_by_role("link", name="Trends").click()
-    page.wait_for_selector("#chart-backlog .main-svg", timeout=10_000)
+    page.wait_for_selector("#chart-backlog .main-svg", timeout=30_000)
     assert page.get_by_role("heading", name="Per day").is_visible()
