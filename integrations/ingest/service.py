@@ -1,0 +1,337 @@
+"""Storing reported runs (contract 3.1, 3.2) and the exception states they
+drive (4.1).
+
+One transaction per request, a constant number of statements whatever the
+number of runs, failures and logs:
+
+1. validate every document in plain Python (``validate.py``);
+2. upsert the runs, sorted by (integration, run_id), which locks their rows
+   and so serialises concurrent re-posts of one run;
+3. read the failures those runs already had (re-posts) in one query;
+4. find or create the exceptions the failures' grouping keys name;
+5. write the failures (upsert on run, entity, record_id, never touching
+   ``state``) and the log lines (those already stored are skipped); rows of
+   runs this request inserted go straight in by COPY on PostgreSQL;
+6. lock every exception involved with ``SELECT … FOR UPDATE`` ordered by
+   id, an order every request shares, so concurrent requests cannot deadlock;
+   holding the locks only from here to the commit lets concurrent requests
+   into the same exceptions overlap in all the bulk work above;
+7. open or reopen (regression) exceptions as their new failures say; mark
+   ``recovered`` records and resolve exceptions left fully remediated;
+8. move occurrences and records of every exception involved by what this
+   request added or moved, and refresh first_seen and last_seen: exact
+   whatever runs concurrently and whatever is posted twice;
+9. call the listeners (``RUN_LISTENERS``, ``OPENING_LISTENERS``).
+"""
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from integrations.ingest import scrub as scrubbing
+from integrations.ingest.states import (  # noqa: F401 - resolve_if_remediated, recount_exceptions: public here
+    count,
+    open_and_reopen,
+    recount_exceptions,
+    recover,
+    resolve_if_remediated,
+)
+from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
+from integrations.ingest.writes import (
+    FAILURE,
+    chunks,
+    ensure_exceptions,
+    in_,
+    insert_logs,
+    lock_exceptions,
+    upsert_failures,
+    upsert_runs,
+)
+from integrations.models import Failure, FailureState, Integration, Replay, Run
+from opsconsole import metrics
+
+log = logging.getLogger(__name__)
+
+# Callables ``(tenant_id, run_pks)`` run inside the ingest transaction after
+# the runs, failures and logs are written (SLA rollups register here).
+RUN_LISTENERS = []
+
+# Callables ``(tenant_id, openings)`` run inside the transaction, where
+# ``openings`` lists ``(exception_id, kind)`` with kind ``opened`` (a new
+# exception), ``regressed`` (a resolved one reopened) or ``reopened`` (an
+# ignored one whose ``until`` had passed). Alerts register here.
+OPENING_LISTENERS = []
+
+
+# --- entry points -------------------------------------------------------------------------------
+
+
+def ingest_runs(tenant, documents, actor=None, *, now=None, strings_clean=False):
+    """Validate and store ``documents`` (decoded run documents) for
+    ``tenant``; return one result per document, in order:
+    ``{"index", "run_id", "result": "created"|"updated"|"rejected", "errors"?}``
+    (stored runs also carry ``"id"``, the Run's primary key). Valid runs are
+    stored even when others are rejected. ``strings_clean`` says the caller
+    has checked the JSON text for NUL and surrogate escapes."""
+    now = now or timezone.now()
+    ctx = _context(tenant, documents, now)
+    ctx.strings_clean = strings_clean
+    results = []
+    valid = []
+    for index, doc in enumerate(documents):
+        try:
+            cleaned = validate_run(doc, ctx)
+        except Invalid as exc:
+            run_id = doc.get("run_id") if isinstance(doc, dict) else None
+            results.append(
+                {
+                    "index": index,
+                    "run_id": printable(run_id) if isinstance(run_id, str) else None,
+                    "result": "rejected",
+                    "errors": exc.errors,
+                }
+            )
+            continue
+        results.append({"index": index, "run_id": cleaned["run_id"], "result": None})
+        valid.append((index, cleaned))
+
+    if valid:
+        outcome = _store_with_retry(tenant, [c for _, c in valid], now)
+        for (index, _), (pk, created) in zip(valid, outcome, strict=True):
+            results[index]["result"] = "created" if created else "updated"
+            results[index]["id"] = pk
+
+    created = sum(1 for r in results if r["result"] == "created")
+    updated = sum(1 for r in results if r["result"] == "updated")
+    rejected = len(results) - created - updated
+    if created:
+        metrics.inc("opsconsole_ingest_runs_total", created, result="created")
+    if updated:
+        metrics.inc("opsconsole_ingest_runs_total", updated, result="updated")
+    if rejected:
+        metrics.inc("opsconsole_ingest_rejected_total", rejected, reason="invalid_run")
+    failures = sum(len(c["failures"]) for _, c in valid)
+    if failures:
+        metrics.inc("opsconsole_ingest_failures_total", failures)
+    return results
+
+
+def run_document(run_pk):
+    """The stored-run answer of ``POST /api/v1/runs`` (contract 3.1)."""
+    run = Run.objects.select_related("integration").get(pk=run_pk)
+    touched = sorted(set(Failure.objects.filter(run_id=run_pk).values_list("exception_id", flat=True).order_by()))
+    return {
+        "id": run.pk,
+        "integration": run.integration.slug,
+        "run_id": run.run_id,
+        "status": run.status,
+        "trigger": run.trigger,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "replay_id": str(run.replay_id) if run.replay_id else None,
+        "records": {
+            "processed": run.processed,
+            "succeeded": run.succeeded,
+            "failed": run.failed,
+            "skipped": run.skipped,
+        },
+        "lag_seconds": run.lag_seconds,
+        "worker": run.worker,
+        "received_at": iso(run.received_at),
+        "updated_at": iso(run.updated_at),
+        "failures": len_failures(run_pk),
+        "exceptions": touched,
+    }
+
+
+def len_failures(run_pk):
+    return Failure.objects.filter(run_id=run_pk).count()
+
+
+def iso(value):
+    """UTC with ``Z`` (contract 8)."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _context(tenant, documents, now):
+    integrations = dict(Integration.objects.filter(tenant=tenant).values_list("slug", "id"))
+    wanted = replay_ids_in(documents)
+    replays = set()
+    if wanted:
+        replays = {str(pk) for pk in Replay.objects.filter(tenant=tenant, id__in=wanted).values_list("id", flat=True)}
+    return Context(
+        integrations=integrations,
+        replays=replays,
+        scrub_fields=scrubbing.fields_for(tenant.scrub_fields),
+        now=now,
+    )
+
+
+def _store_with_retry(tenant, runs, now):
+    """``_store`` in its own transaction; a deadlock or serialisation failure
+    (possible only between requests recovering the same records) is retried."""
+    nested = connection.in_atomic_block
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _store(tenant, runs, now)
+        except OperationalError as exc:
+            text = str(exc).lower()
+            if nested or attempt == 2 or not ("deadlock" in text or "could not serialize" in text):
+                raise
+            log.warning("ingest retried after %s", exc)
+    raise AssertionError("unreachable")
+
+
+# --- the write path -----------------------------------------------------------------------------
+
+
+def _merge(runs):
+    """Runs keyed by (integration_id, run_id); a run twice in one request is
+    applied in order, as two posts would be: the last one's fields win, its
+    failures update the earlier ones', logs and recoveries add up. Returns
+    (merged by key, key per input run)."""
+    merged = {}
+    keys = []
+    for run in runs:
+        key = (run["integration_id"], run["run_id"])
+        keys.append(key)
+        earlier = merged.get(key)
+        if earlier is None:
+            merged[key] = run
+            continue
+        failures = {(f["entity"], f["record_id"]): f for f in earlier["failures"]}
+        for f in run["failures"]:
+            failures.pop((f["entity"], f["record_id"]), None)
+            failures[(f["entity"], f["record_id"])] = f
+        logs = {entry[4]: entry for entry in earlier["logs"]}
+        logs.update({entry[4]: entry for entry in run["logs"]})
+        recovered = dict.fromkeys(earlier["recovered"])
+        recovered.update(dict.fromkeys(run["recovered"]))
+        merged[key] = {
+            **run,
+            "failures": list(failures.values()),
+            "logs": list(logs.values()),
+            "recovered": list(recovered),
+        }
+    return merged, keys
+
+
+def _store(tenant, runs, now):
+    """Write ``runs`` (validated, possibly repeating a key); return
+    (run pk, created) per input run."""
+    merged, keys = _merge(runs)
+    ordered = sorted(merged)
+    ts = connection.ops.adapt_datetimefield_value
+    json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    native_uuid = connection.features.has_native_uuid_field
+
+    with connection.cursor() as cursor:
+        # 2. Runs.
+        run_pks, inserted = upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid)
+
+        # 3. Failures these runs already had (only re-posted runs can have any).
+        existing = {}
+        reposted = [run_pks[key] for key in ordered if key not in inserted]
+        for chunk in chunks(reposted, 1000):
+            run_in, params = in_("run_id", chunk, "bigint")
+            cursor.execute(
+                f"SELECT run_id, entity, record_id, exception_id FROM {FAILURE} WHERE {run_in}",  # noqa: S608
+                params,
+            )
+            for run_pk, entity, record_id, exception_id in cursor.fetchall():
+                existing[(run_pk, entity, record_id)] = exception_id
+
+        # 4. Exceptions.
+        first_of_key = {}
+        for key in ordered:
+            for f in merged[key]["failures"]:
+                first_of_key.setdefault((key[0], f["key_hash"]), f)
+        exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts)
+
+        # 5. Failures and logs.
+        failure_rows = []
+        new_in = set()  # exceptions receiving a failure not stored before
+        moved_from = set()
+        # +1 per failure row an exception gains, -1 per row it loses, by
+        # (exception id, entity, record_id): the deltas of the counts.
+        gained = defaultdict(int)
+        for key in ordered:
+            run_pk = run_pks[key]
+            for f in merged[key]["failures"]:
+                exc_id = exception_ids[(key[0], f["key_hash"])]
+                before = existing.get((run_pk, f["entity"], f["record_id"]))
+                if before is None:
+                    new_in.add(exc_id)
+                    gained[(exc_id, f["entity"], f["record_id"])] += 1
+                elif before != exc_id:
+                    moved_from.add(before)
+                    gained[(exc_id, f["entity"], f["record_id"])] += 1
+                    gained[(before, f["entity"], f["record_id"])] -= 1
+                failure_rows.append(
+                    (
+                        run_pk,
+                        tenant.pk,
+                        key[0],
+                        exc_id,
+                        f["entity"],
+                        f["record_id"],
+                        f["operation"],
+                        f["error_code"],
+                        f["error_class"],
+                        f["message"],
+                        f["fingerprint"],
+                        ts(f["occurred_at"]),
+                        ts(f["source_changed_at"]) if f["source_changed_at"] else None,
+                        f["payload"],
+                        f["response"],
+                        FailureState.FAILED,
+                        ts(now),
+                    )
+                )
+        fresh = {run_pks[key] for key in inserted}
+        upsert_failures(cursor, failure_rows, json_mark, fresh)
+        log_rows = [
+            (run_pks[key], ts(at), level, message, context, digest)
+            for key in ordered
+            for at, level, message, context, digest in merged[key]["logs"]
+        ]
+        insert_logs(cursor, log_rows, json_mark, fresh)
+
+        # 6. Lock every exception involved, in id order, only now: the bulk
+        # writes above need no lock, so concurrent requests into the same
+        # exceptions overlap in everything but the counting below.
+        exceptions = lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()))
+
+        # 7. Openings and reopenings, then recoveries.
+        openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts)
+
+        recovered_in = recover(cursor, merged, ordered, run_pks, keys)
+
+        # 8. Counts of every exception involved.
+        involved = set(exceptions) | moved_from
+        count(cursor, tenant, involved, gained)
+
+    if recovered_in:
+        resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)
+
+    run_pk_list = [run_pks[key] for key in ordered]
+    for listener in RUN_LISTENERS:
+        listener(tenant.pk, run_pk_list)
+    if openings:
+        for listener in OPENING_LISTENERS:
+            listener(tenant.pk, openings)
+
+    # Per input run: the first of a repeated key reports what the database
+    # said, the later ones are updates of it.
+    seen = set()
+    outcome = []
+    for key in keys:
+        outcome.append((run_pks[key], key in inserted and key not in seen))
+        seen.add(key)
+    return outcome
