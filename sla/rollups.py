@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, Run, Trigger
+from opsconsole.models import Tenant
 from sla.compute import RunAgg, Skeleton, clip, inside, merge, ts
 from sla.models import MaintenanceWindow, RunDay, RunHour
 
@@ -341,16 +342,28 @@ def runs_changed(tenant_id, run_pks, previous=()):
     Without it such a bucket keeps the run until ``sla_rebuild`` runs."""
     if not run_pks:
         return
-    runs = list(Run.objects.filter(pk__in=list(run_pks)).select_related("integration__tenant"))
-    if not runs:
+    rows = list(
+        Run.objects.filter(pk__in=list(run_pks)).values_list(
+            "integration_id",
+            "started_at",
+            "integration__every_minutes",
+            "integration__grace_minutes",
+            "tenant__timezone",
+            "tenant__retention_days",
+        )
+    )
+    if not rows:
         return
-    tenant = runs[0].integration.tenant
+    # Plain stand-ins for the tenant and integrations, with all this needs of
+    # them: no model instances for hundreds of runs on the ingest path.
+    tenant = Tenant(pk=tenant_id, timezone=rows[0][4], retention_days=rows[0][5])
     bounds = _DayBounds(tenant.tzinfo)
     floor = retention_floor(tenant)
     keys, integrations = {}, {}
-    for run in runs:
-        integrations[run.integration_id] = run.integration
-    instants = [(run.integration_id, run.started_at) for run in runs]
+    for pk, _at, every, grace, _tz, _keep in rows:
+        if pk not in integrations:
+            integrations[pk] = Integration(pk=pk, tenant_id=tenant_id, every_minutes=every, grace_minutes=grace)
+    instants = [(pk, at) for pk, at, *_rest in rows]
     instants += [(pk, at) for pk, at in previous if pk in integrations]
     for pk, at in instants:
         s, e, d = bounds.bucket_of(at.timestamp())
