@@ -7,6 +7,7 @@ Callers: ``sla.api`` (GET /api/v1/sla), ``sla.views`` (the SLA page),
 ``sla.burn`` (burn rates for the alerts) and the reports.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Integration, Run, Trigger
 from sla import compute
+from sla.business_time import BusinessHours, add_business_minutes, business_seconds_between
 from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
@@ -30,34 +32,31 @@ from sla.rollups import (
     windows_by_integration,
 )
 
+log = logging.getLogger(__name__)
+
 # --- business time ----------------------------------------------------------
 
 
 def business_hours_of(tenant):
-    """The tenant's BusinessHours, or None for 24x7."""
+    """The tenant's BusinessHours, or None for 24x7 (apply_config has checked
+    the configuration; one it cannot read counts every minute, and says so)."""
     if not tenant.business_hours:
         return None
-    from sla.business_time import BusinessHours
-
-    return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
+    try:
+        return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
+    except ValueError as exc:
+        log.warning("tenant %s: unreadable business_hours (%s); counting every minute", tenant.slug, exc)
+        return None
 
 
 def deadline_function(tenant, minutes, hours=None):
     """opened_at -> opened_at plus ``minutes`` business minutes of ``tenant``."""
     hours = hours if hours is not None else business_hours_of(tenant)
-    if hours is None:
-        return lambda t: t + timedelta(minutes=minutes)
-    from sla.business_time import add_business_minutes
-
     return lambda t: add_business_minutes(t, minutes, hours)
 
 
 def business_minutes_between(tenant, start, end, hours=None):
     hours = hours if hours is not None else business_hours_of(tenant)
-    if hours is None:
-        return (end - start).total_seconds() / 60.0
-    from sla.business_time import business_seconds_between
-
     return business_seconds_between(start, end, hours) / 60.0
 
 
