@@ -1,14 +1,16 @@
 """``manage.py sla_objectives TENANT`` says which objective applies where."""
 
+from io import StringIO
+
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from tests import factories as f
+from tests.sla.conftest import utc
 
 
 def run(slug):
-    from io import StringIO
-
     out = StringIO()
     call_command("sla_objectives", slug, stdout=out)
     return out.getvalue()
@@ -48,3 +50,21 @@ def test_it_prints_each_objective_and_where_it_came_from(contoso, daily, billing
 def test_an_unknown_tenant_is_an_error(db):
     with pytest.raises(CommandError):
         run("nope")
+
+
+def test_sla_rebuild_counts_runs_written_outside_the_ingest_path(contoso, daily, as_user, support):
+    for day in (2, 3, 4):
+        f.make_run_at(daily, utc(2026, 11, day, 12), "failed" if day == 3 else "succeeded", rollup=False)
+    url = "/api/v1/sla?tenant=contoso&period=2026-11"
+
+    def run_row():
+        with time_machine.travel(utc(2026, 12, 10), tick=False):
+            rows = as_user(support).get(url).json()["objectives"]
+        (row,) = [r for r in rows if r["objective"] == "run_success" and r["integration"]]
+        return row["good"], row["total"]
+
+    assert run_row() == (0, 0)
+    call_command("sla_rebuild", "contoso", stdout=StringIO())
+    assert run_row() == (2, 3)
+    with pytest.raises(CommandError):
+        call_command("sla_rebuild")
