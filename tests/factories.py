@@ -161,7 +161,7 @@ def make_failure(exception, run=None, record_id=None, **kw):
     return failure
 
 
-def make_objective(tenant, objective, priority, within_business_minutes, target=95, plan=None):
+def make_clock_objective(tenant, objective, priority, within_business_minutes, target=95, plan=None):
     """An acknowledge or resolve objective of ``tenant`` (or of ``plan``)."""
     from sla.models import Objective
 
@@ -173,6 +173,78 @@ def make_objective(tenant, objective, priority, within_business_minutes, target=
         within_business_minutes=within_business_minutes,
         **owner,
     )
+# --- SLA: runs, openings, objectives and windows --------------------------------
+
+
+def make_run_at(integration, started_at, status="succeeded", run_id=None, rollup=True, **kw):
+    """A run written with the ORM, then the SLA rollups of its day rebuilt as
+    the ingest transaction does (``sla.rollups.runs_changed``)."""
+    from datetime import timedelta
+
+    from integrations.models import Run
+    from sla.rollups import runs_changed
+
+    if status != "running":
+        kw.setdefault("finished_at", started_at + timedelta(seconds=30))
+    run, _ = Run.objects.update_or_create(
+        integration=integration,
+        run_id=run_id or f"run-{next(_seq)}",
+        defaults={"tenant": integration.tenant, "status": status, "started_at": started_at, **kw},
+    )
+    if rollup:
+        runs_changed(integration.tenant_id, [run.pk])
+    return run
+
+
+def make_opening(integration, opened_at, priority="P1", **kw):
+    """An exception with one opening (further openings: pass ``exception``)."""
+    from integrations.models import ExceptionOpening, SyncException
+
+    exc = kw.pop("exception", None)
+    if exc is None:
+        n = next(_seq)
+        exc = SyncException.objects.create(
+            tenant=integration.tenant,
+            integration=integration,
+            key_hash=f"{n:064x}",
+            fingerprint=f"fp-{n}",
+            grouped_by="message",
+            title=f"Failure {n}",
+            entity="time_entry",
+            priority=priority,
+            opened_at=opened_at,
+        )
+    return ExceptionOpening.objects.create(
+        exception=exc, tenant=integration.tenant, priority=priority, opened_at=opened_at, **kw
+    )
+
+
+def make_plan(partner, name="gold", objectives=()):
+    """A plan with ``objectives``: dicts with the keys of a plan entry."""
+    from sla.models import Objective, Plan
+
+    plan = Plan.objects.create(partner=partner, name=name)
+    for o in objectives:
+        Objective.objects.create(plan=plan, **o)
+    return plan
+
+
+def make_objective(owner, **kw):
+    """An objective of a tenant or an integration (by the owner's type)."""
+    from integrations.models import Integration
+    from sla.models import Objective
+
+    key = "integration" if isinstance(owner, Integration) else "tenant"
+    return Objective.objects.create(**{key: owner}, **kw)
+
+
+def make_window(tenant, start, end, integrations=(), note=""):
+    from sla.models import MaintenanceWindow
+
+    w = MaintenanceWindow.objects.create(tenant=tenant, start=start, end=end, note=note)
+    if integrations:
+        w.integrations.set(integrations)
+    return w
 
 
 def run_doc(run_id="run-1", integration="time-expense-posting", **kw):

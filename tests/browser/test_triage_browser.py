@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def triage_data(northwind, contoso, fabrikam, integration, support, manager):
     contoso.business_hours = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00"}
     contoso.save()
-    f.make_objective(contoso, "acknowledge", "P1", 30)
-    f.make_objective(contoso, "resolve", "P1", 480)
-    f.make_objective(contoso, "acknowledge", "P2", 120)
+    f.make_clock_objective(contoso, "acknowledge", "P1", 30)
+    f.make_clock_objective(contoso, "resolve", "P1", 480)
+    f.make_clock_objective(contoso, "acknowledge", "P2", 120)
     closed = f.make_exception(
         integration,
         priority="P1",

@@ -298,8 +298,8 @@ def test_reopen_starts_a_new_opening_that_is_not_a_regression(api, exc):
 def test_the_sla_clock_counts_business_time(api, integration, contoso):
     contoso.business_hours = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "18:00"}
     contoso.save()
-    f.make_objective(contoso, "acknowledge", "P1", 30)
-    f.make_objective(contoso, "resolve", "P1", 480)
+    f.make_clock_objective(contoso, "acknowledge", "P1", 30)
+    f.make_clock_objective(contoso, "resolve", "P1", 480)
     chicago = contoso.tzinfo
     opened = dt.datetime(2026, 11, 27, 17, 0, tzinfo=chicago)  # Friday 17:00
     e = f.make_exception(integration, priority="P1", opened_at=opened)
@@ -320,9 +320,9 @@ def test_a_plan_objective_is_replaced_by_the_tenants_own(api, integration, conto
     plan = Plan.objects.create(partner=northwind, name="gold")
     contoso.plan = plan
     contoso.save()
-    f.make_objective(None, "acknowledge", "P2", 30, plan=plan)
-    f.make_objective(None, "resolve", "P2", 480, plan=plan)
-    f.make_objective(contoso, "acknowledge", "P2", 60)
+    f.make_clock_objective(None, "acknowledge", "P2", 30, plan=plan)
+    f.make_clock_objective(None, "resolve", "P2", 480, plan=plan)
+    f.make_clock_objective(contoso, "acknowledge", "P2", 60)
     opened = dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC)
     e = f.make_exception(integration, priority="P2", opened_at=opened)
     with time_machine.travel(opened + dt.timedelta(minutes=10), tick=False):

@@ -26,7 +26,7 @@ def exc(integration):
 
 
 def test_the_inbox_lists_open_exceptions_with_their_clock(support, exc, contoso):
-    f.make_objective(contoso, "acknowledge", "P2", 60)
+    f.make_clock_objective(contoso, "acknowledge", "P2", 60)
     resolved = f.make_exception(exc.integration, status="resolved", title="Old and done")
     page = browser(support).get("/inbox/")
     assert page.status_code == 200
@@ -55,7 +55,7 @@ def test_saved_views(support, manager, integration, contoso):
     mine = f.make_exception(integration, priority="P3", assignee=support, title="Mine to fix")
     urgent = f.make_exception(integration, priority="P1", title="Urgent nobody has")
     f.make_exception(integration, priority="P2", assignee=manager, title="Taken by max")
-    f.make_objective(contoso, "resolve", "P3", 60)
+    f.make_clock_objective(contoso, "resolve", "P3", 60)
     late = f.make_exception(
         integration, priority="P3", title="About to breach", opened_at=now - dt.timedelta(minutes=30)
     )
