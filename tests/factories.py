@@ -173,6 +173,8 @@ def make_clock_objective(tenant, objective, priority, within_business_minutes, t
         within_business_minutes=within_business_minutes,
         **owner,
     )
+
+
 # --- SLA: runs, openings, objectives and windows --------------------------------
 
 

@@ -55,8 +55,10 @@ from opsconsole import metrics
 
 log = logging.getLogger(__name__)
 
-# Callables ``(tenant_id, run_pks)`` run inside the ingest transaction after
-# the runs, failures and logs are written (SLA rollups register here).
+# Callables ``(tenant_id, run_pks, previous=[(integration_id, old started_at)])``
+# run inside the ingest transaction after the runs, failures and logs are
+# written (SLA rollups register here); ``previous`` names re-posted runs whose
+# started_at moved.
 RUN_LISTENERS = []
 
 # Callables ``(tenant_id, openings)`` run inside the transaction, where
@@ -233,7 +235,7 @@ def _store(tenant, runs, now):
 
     with connection.cursor() as cursor:
         # 2. Runs.
-        run_pks, inserted = upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid)
+        run_pks, inserted, moved = upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid)
 
         # 3. Failures these runs already had (only re-posted runs can have any).
         existing = {}
@@ -322,7 +324,7 @@ def _store(tenant, runs, now):
 
     run_pk_list = [run_pks[key] for key in ordered]
     for listener in RUN_LISTENERS:
-        listener(tenant.pk, run_pk_list)
+        listener(tenant.pk, run_pk_list, previous=moved)
     if openings:
         for listener in OPENING_LISTENERS:
             listener(tenant.pk, openings)

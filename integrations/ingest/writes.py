@@ -74,12 +74,20 @@ def copy(cursor, table, cols, rows):
 
 
 def upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid):
-    """Insert or update the runs; return ({key: pk}, set of keys inserted)."""
+    """Insert or update the runs; return ({key: pk}, set of keys inserted,
+    [(integration_id, started_at before)] of re-posted runs whose started_at
+    moved, so the SLA rollups can rebuild the bucket such a run left)."""
     postgres = connection.vendor == "postgresql"
     inserted = set()
+    moved = []
     if postgres:
         cursor.execute(STAGING)
         copy(cursor, "ingest_stage_run", RUN_COLS, run_rows(tenant, merged, ordered, now, ts, native_uuid))
+        cursor.execute(
+            f"SELECT r.integration_id, r.started_at FROM {RUN} r JOIN ingest_stage_run s"  # noqa: S608
+            " ON s.integration_id = r.integration_id AND s.run_id = r.run_id WHERE s.started_at <> r.started_at"
+        )
+        moved = cursor.fetchall()
         cursor.execute(
             f"INSERT INTO {RUN} ({RUN_COLS}) SELECT {RUN_COLS} FROM ingest_stage_run"  # noqa: S608
             f" ORDER BY integration_id, run_id ON CONFLICT (integration_id, run_id) DO UPDATE SET {RUN_UPDATES}"
@@ -90,17 +98,24 @@ def upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid
             pks[(integration_id, run_id)] = pk
             if fresh:
                 inserted.add((integration_id, run_id))
-        return pks, inserted
+        return pks, inserted, moved
     if not postgres:
         # SQLite serialises writers (IMMEDIATE transactions): a read first is exact.
         for chunk in chunks(ordered, 400):
             cursor.execute(
-                f"SELECT integration_id, run_id FROM {RUN} WHERE "  # noqa: S608
+                f"SELECT integration_id, run_id, started_at FROM {RUN} WHERE "  # noqa: S608
                 + " OR ".join(["(integration_id = %s AND run_id = %s)"] * len(chunk)),
                 [v for key in chunk for v in key],
             )
-            known = set(cursor.fetchall())
+            known = {}
+            for integration_id, run_id, started_at in cursor.fetchall():
+                known[(integration_id, run_id)] = started_at
             inserted.update(key for key in chunk if key not in known)
+            for key, started_at in known.items():
+                # The SQLite cursor answers naive UTC datetimes.
+                before = started_at.replace(tzinfo=dt.UTC) if started_at.tzinfo is None else started_at
+                if before != merged[key]["started_at"]:
+                    moved.append((key[0], before))
     row_marks = f"(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_mark}, %s, %s)"
     rows = run_rows(tenant, merged, ordered, now, ts, native_uuid)
     pks = {}
@@ -112,7 +127,7 @@ def upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid
         )
         for pk, integration_id, run_id in cursor.fetchall():
             pks[(integration_id, run_id)] = pk
-    return pks, inserted
+    return pks, inserted, moved
 
 
 RUN_UPDATES = ", ".join(

@@ -216,7 +216,7 @@ def test_resolve_if_remediated_leaves_exceptions_with_failing_records(post_run):
 
 def test_listeners_hear_of_stored_runs_and_openings(post_run, contoso):
     heard = []
-    RUN_LISTENERS.append(lambda tenant_id, run_pks: heard.append(("runs", tenant_id, sorted(run_pks))))
+    RUN_LISTENERS.append(lambda tenant_id, run_pks, previous=(): heard.append(("runs", tenant_id, sorted(run_pks))))
     OPENING_LISTENERS.append(lambda tenant_id, openings: heard.append(("openings", tenant_id, openings)))
     try:
         post_run(f.run_doc("r1", failures=[fail("A")]))

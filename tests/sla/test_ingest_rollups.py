@@ -44,3 +44,17 @@ def test_posted_runs_reach_the_sla_once_however_often_they_are_posted(daily, wor
     done = doc("r3", "succeeded", "2026-11-20T11:30:00Z", "2026-11-20T11:31:00Z", failed=0)
     assert worker.post("/api/v1/runs", done, format="json").status_code == 200
     assert pooled(client, "run_success") == (2, 3)
+
+
+@time_machine.travel(utc(2026, 11, 20, 12), tick=False)
+def test_a_run_reposted_with_another_start_leaves_its_old_hour_and_day(daily, worker, as_user, support):
+    from sla.models import RunDay, RunHour
+
+    early = doc("moved", "failed", "2026-11-18T10:00:00Z", "2026-11-18T10:01:00Z")
+    assert worker.post("/api/v1/runs", early, format="json").status_code == 201
+    late = doc("moved", "succeeded", "2026-11-19T15:00:00Z", "2026-11-19T15:01:00Z", failed=0)
+    assert worker.post("/api/v1/runs", late, format="json").status_code == 200
+    assert pooled(as_user(support), "run_success") == (1, 1)
+    counted = [(h.failed, h.succeeded) for h in RunHour.objects.filter(integration=daily) if h.failed or h.succeeded]
+    assert counted == [(0, 1)]
+    assert sum(d.failed for d in RunDay.objects.filter(integration=daily)) == 0
