@@ -70,3 +70,83 @@ def client_with(raw_key=None):
     if raw_key:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     return client
+
+
+# -- runs, failures, exceptions (written through the ORM; used by replay tests) --
+
+
+def make_run(integration, run_id=None, **kw):
+    from django.utils import timezone
+
+    from integrations.models import Run
+
+    now = timezone.now()
+    kw.setdefault("status", "partial")
+    kw.setdefault("started_at", now)
+    kw.setdefault("finished_at", now)
+    return Run.objects.create(
+        tenant=integration.tenant, integration=integration, run_id=run_id or f"run-{next(_seq)}", **kw
+    )
+
+
+def make_exception(integration, **kw):
+    import hashlib
+
+    from integrations.models import ExceptionOpening, SyncException
+
+    n = next(_seq)
+    kw.setdefault("title", "Project P-<n> is closed in the ERP")
+    kw.setdefault("entity", "time_entry")
+    kw.setdefault("error_code", f"ERP-{4000 + n}")
+    kw.setdefault("error_class", "validation")
+    kw.setdefault("grouped_by", "error_code")
+    key_hash = hashlib.sha256(f"exc-{n}".encode()).hexdigest()
+    kw.setdefault("fingerprint", key_hash)
+    exception = SyncException.objects.create(
+        tenant=integration.tenant, integration=integration, key_hash=key_hash, **kw
+    )
+    ExceptionOpening.objects.create(
+        exception=exception, tenant=exception.tenant, priority=exception.priority, opened_at=exception.opened_at
+    )
+    return exception
+
+
+def make_failure(exception, record_id, run=None, **kw):
+    """A failure of ``record_id`` in ``exception`` (a new run unless given)."""
+    from django.utils import timezone
+
+    from integrations.models import Failure
+
+    run = run or make_run(exception.integration)
+    kw.setdefault("entity", exception.entity)
+    kw.setdefault("operation", "create")
+    kw.setdefault("error_code", exception.error_code)
+    kw.setdefault("error_class", exception.error_class)
+    kw.setdefault("message", f"Project P-77 is closed in the ERP ({record_id})")
+    kw.setdefault("occurred_at", timezone.now())
+    kw.setdefault("payload", {"employee": "E-17", "hours": 7.5, "project": "P-77"})
+    failure = Failure.objects.create(
+        run=run,
+        tenant=exception.tenant,
+        integration=exception.integration,
+        exception=exception,
+        record_id=record_id,
+        **kw,
+    )
+    type(exception).objects.filter(pk=exception.pk).update(
+        occurrences=Failure.objects.filter(exception=exception).count(),
+        records=Failure.objects.filter(exception=exception).values("entity", "record_id").distinct().count(),
+        first_seen=failure.occurred_at if exception.first_seen is None else exception.first_seen,
+        last_seen=failure.occurred_at,
+    )
+    return failure
+
+
+def make_exception_with_records(integration, record_ids=("TE-1001", "TE-1002"), **kw):
+    """An open exception with one failure per record id, all in one run."""
+    exception = make_exception(integration, **kw)
+    run = make_run(integration)
+    for record_id in record_ids:
+        make_failure(exception, record_id, run=run)
+    exception.refresh_from_db()
+    return exception
