@@ -23,6 +23,7 @@ from django.utils import timezone
 
 # Bytes of an error answer kept in Delivery.error.
 ERROR_LIMIT = 500
+INTERRUPTED = "no outcome: the queue worker stopped during this attempt"
 
 
 def sign(secret, timestamp, body):
@@ -171,15 +172,25 @@ def push_replay(replay_id, now=None):
         if replay.delivery_id is None:
             replay.delivery_id = uuid.uuid4()
         replay.delivery_attempts += 1
-        replay.next_delivery_at = now + timedelta(seconds=delivery_timeout() + 5)
+        replay.next_delivery_at = now + timedelta(seconds=delivery_timeout() + 1)
         replay.updated_at = now
         replay.save(update_fields=["delivery_id", "delivery_attempts", "next_delivery_at", "updated_at"])
         body = json.dumps(replays.replay_document(replay), separators=(",", ":")).encode("utf-8")
-        url, secret = integration.replay_webhook_url, integration.replay_webhook_secret
-        delivery_id, attempt = replay.delivery_id, replay.delivery_attempts
+        url = integration.replay_webhook_url
+        # Written before the POST: a worker stopped during the attempt leaves it visible.
+        row = Delivery.objects.create(
+            replay=replay,
+            delivery_id=replay.delivery_id,
+            attempt=replay.delivery_attempts,
+            at=now,
+            url=url[:2000],
+            error=INTERRUPTED,
+        )
 
-    outcome = post_signed(url, body, secret=secret, event="replay.requested", delivery_id=delivery_id)
-    return replays.record_delivery(replay_id, delivery_id, attempt, url, outcome, Delivery)
+    outcome = post_signed(
+        url, body, secret=integration.replay_webhook_secret, event="replay.requested", delivery_id=row.delivery_id
+    )
+    return replays.record_delivery(row, outcome)
 
 
 def due_replay_ids(now=None):

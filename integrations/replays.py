@@ -596,26 +596,23 @@ def _audit_claim(principal, replay, lease_seconds):
 # -- push deliveries (3.6) -------------------------------------------------------
 
 
-def record_delivery(replay_id, delivery_id, attempt, url, outcome, delivery_model):
-    """Store one delivery attempt and move the replay on (see delivery.push_replay)."""
+def record_delivery(row, outcome):
+    """Store the outcome of one delivery attempt (``row``, a Delivery written
+    before the POST) and move the replay on (see delivery.push_replay)."""
     from integrations import delivery
 
     now = timezone.now()
+    url = row.url
+    delivery_id, attempt = row.delivery_id, row.attempt
     with transaction.atomic():
-        replay = (
-            Replay.objects.select_for_update(of=("self",)).select_related("integration", "tenant").get(pk=replay_id)
+        replay = Replay.objects.select_for_update(of=("self",)).select_related("integration", "tenant").get(
+            pk=row.replay_id
         )
-        row = delivery_model.objects.create(
-            replay=replay,
-            delivery_id=delivery_id,
-            attempt=attempt,
-            at=now,
-            url=url[:2000],
-            status_code=outcome.status_code,
-            duration_ms=outcome.duration_ms,
-            error=outcome.error,
-            succeeded=outcome.ok,
-        )
+        row.status_code = outcome.status_code
+        row.duration_ms = outcome.duration_ms
+        row.error = outcome.error
+        row.succeeded = outcome.ok
+        row.save(update_fields=["status_code", "duration_ms", "error", "succeeded"])
         # The replay moved on meanwhile (cancelled, result posted, another
         # dispatch): the attempt is kept, the state is left alone.
         if replay.status != ReplayStatus.QUEUED or replay.delivery_id != delivery_id:

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from integrations.models import Failure, FailureState, Replay, ReplayStatus, SyncException
+from integrations.models import Failure, Replay, ReplayStatus, SyncException
 from opsconsole.models import AuditEntry
 from opsconsole.roles import Role
 from tests import factories as f

@@ -128,9 +128,15 @@ def test_the_periodic_sweep_requeues_expired_leases(worker, support, exception, 
     assert response.status_code == 200
 
 
-def test_the_housekeeping_schedule_exists_once(db):
+def test_the_housekeeping_schedule_is_created_once_by_its_migration(db):
+    import importlib
+
+    from django.apps import apps
     from django_q.models import Schedule
 
+    migration = importlib.import_module("integrations.migrations.0003_replays_schedules")
+    migration.create(apps, None)
+    migration.create(apps, None)
     schedule = Schedule.objects.get(name=tasks.HOUSEKEEPING_SCHEDULE)
     assert schedule.func == "integrations.tasks.replay_housekeeping"
     assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 1
