@@ -605,8 +605,8 @@ def record_delivery(row, outcome):
     url = row.url
     delivery_id, attempt = row.delivery_id, row.attempt
     with transaction.atomic():
-        replay = Replay.objects.select_for_update(of=("self",)).select_related("integration", "tenant").get(
-            pk=row.replay_id
+        replay = (
+            Replay.objects.select_for_update(of=("self",)).select_related("integration", "tenant").get(pk=row.replay_id)
         )
         row.status_code = outcome.status_code
         row.duration_ms = outcome.duration_ms

@@ -451,9 +451,7 @@ def test_discarding_every_left_record_resolves_the_exception(as_user, support, w
 
 
 def test_discard_refuses_unknown_records_and_customers(as_user, support, customer_approver, exception):
-    response = as_user(support).post(
-        f"/api/v1/exceptions/{exception.pk}/discard", {"records": ["NOPE"]}, format="json"
-    )
+    response = as_user(support).post(f"/api/v1/exceptions/{exception.pk}/discard", {"records": ["NOPE"]}, format="json")
     assert response.status_code == 400 and "NOPE" in response.json()["records"][0]
     assert (
         as_user(customer_approver).post(f"/api/v1/exceptions/{exception.pk}/discard", {}, format="json").status_code

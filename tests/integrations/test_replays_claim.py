@@ -17,9 +17,7 @@ CLAIM = "/api/v1/replays/claim"
 
 def queue_replay(user, exception, records=None):
     body = {"records": records} if records else {}
-    response = f.client_with(f.make_token(user)).post(
-        f"/api/v1/exceptions/{exception.pk}/replay", body, format="json"
-    )
+    response = f.client_with(f.make_token(user)).post(f"/api/v1/exceptions/{exception.pk}/replay", body, format="json")
     assert response.status_code == 201, response.content
     return Replay.objects.get(pk=response.json()["id"])
 
