@@ -1,9 +1,10 @@
 """Integration pages (HTML)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from integrations import views
 
 urlpatterns = [
     path("t/<slug:tenant>/", views.tenant_overview, name="integrations-tenant"),
+    path("", include("integrations.replay_urls")),
 ]
