@@ -24,3 +24,9 @@ def printable(value, limit=500):
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more characters)"
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+@register.filter
+def spaced(value):
+    """``pending_approval`` -> ``pending approval``."""
+    return str(value or "").replace("_", " ")
