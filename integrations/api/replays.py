@@ -2,7 +2,7 @@
 actions replay and discard on exceptions (4.1) and the replays endpoints (4.3)."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -127,6 +127,49 @@ class ResultSerializer(serializers.Serializer):
         return value
 
 
+class ReplayRecordDocument(serializers.Serializer):
+    """One record of a replay document (contract 4.3); for the API schema."""
+
+    entity = serializers.CharField()
+    record_id = serializers.CharField()
+    operation = serializers.CharField()
+    payload = serializers.JSONField(allow_null=True)
+    patch = serializers.JSONField(allow_null=True)
+    error_code = serializers.CharField()
+    message = serializers.CharField()
+    idempotency_key = serializers.CharField()
+
+
+class ReplayDocument(serializers.Serializer):
+    """The replay document (contract 4.3); built by replays.replay_document."""
+
+    id = serializers.UUIDField()
+    tenant = serializers.CharField()
+    integration = serializers.CharField()
+    exception = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ReplayStatus.values)
+    attempt = serializers.IntegerField()
+    reason = serializers.CharField()
+    requested_by = serializers.EmailField(allow_null=True)
+    approved_by = serializers.EmailField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    records = ReplayRecordDocument(many=True)
+    decision_note = serializers.CharField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    queued_at = serializers.DateTimeField(allow_null=True)
+    dispatched_at = serializers.DateTimeField(allow_null=True)
+    lease_expires_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    result = serializers.JSONField(allow_null=True)
+
+
+class DiscardAnswer(serializers.Serializer):
+    exception = serializers.IntegerField()
+    discarded = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+
+
 def _validated(serializer_class, request):
     serializer = serializer_class(data=_body(request))
     serializer.is_valid(raise_exception=True)
@@ -156,7 +199,7 @@ def _normalised_result(data):
 class ExceptionReplayView(APIView):
     permission_classes = [StaffOnly]
 
-    @extend_schema(request=ReplayRequestSerializer, responses={201: dict})
+    @extend_schema(request=ReplayRequestSerializer, responses={201: ReplayDocument})
     def post(self, request, pk):
         exception = get_exception_for_user(request.user, pk)
         require(request.user, Perm.ACT)
@@ -174,7 +217,7 @@ class ExceptionReplayView(APIView):
 class ExceptionDiscardView(APIView):
     permission_classes = [StaffOnly]
 
-    @extend_schema(request=DiscardSerializer, responses={200: dict})
+    @extend_schema(request=DiscardSerializer, responses={200: DiscardAnswer})
     def post(self, request, pk):
         exception = get_exception_for_user(request.user, pk)
         require(request.user, Perm.ACT)
@@ -196,8 +239,17 @@ class ExceptionDiscardView(APIView):
 
 class ReplayListView(APIView):
     permission_classes = [ReadOrStaff]
+    pagination_class = Pagination
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        responses={200: ReplayDocument(many=True)},
+        parameters=[
+            OpenApiParameter("tenant", str),
+            OpenApiParameter("status", str, enum=ReplayStatus.values),
+            OpenApiParameter("integration", str),
+            OpenApiParameter("exception", int),
+        ],
+    )
     def get(self, request):
         rows = replays_for(request.user)
         tenant = request.query_params.get("tenant")
@@ -229,7 +281,7 @@ class ReplayListView(APIView):
 class ReplayDetailView(APIView):
     permission_classes = [ReadOrStaff]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: ReplayDocument})
     def get(self, request, pk):
         return Response(replays.replay_document(get_replay_for_user(request.user, pk)))
 
@@ -238,7 +290,7 @@ class _DecisionView(APIView):
     permission_classes = [StaffOnly]
     action = None
 
-    @extend_schema(request=NoteSerializer, responses={200: dict})
+    @extend_schema(request=NoteSerializer, responses={200: ReplayDocument})
     def post(self, request, pk):
         replay = get_replay_for_user(request.user, pk)
         data = _validated(NoteSerializer, request)
@@ -264,7 +316,7 @@ class ReplayCancelView(_DecisionView):
 class ReplayClaimView(APIView):
     permission_classes = [IngestKey]
 
-    @extend_schema(request=ClaimSerializer, responses={200: dict, 204: None})
+    @extend_schema(request=ClaimSerializer, responses={200: ReplayDocument, 204: None})
     def post(self, request):
         data = _validated(ClaimSerializer, request)
         integration = Integration.objects.filter(tenant_id=request.user.tenant_id, slug=data["integration"]).first()
@@ -279,7 +331,7 @@ class ReplayClaimView(APIView):
 class ReplayResultView(APIView):
     permission_classes = [IngestKey]
 
-    @extend_schema(request=ResultSerializer, responses={200: dict})
+    @extend_schema(request=ResultSerializer, responses={200: ReplayDocument})
     def post(self, request, pk):
         replay = Replay.objects.filter(pk=pk, tenant_id=request.user.tenant_id).first()
         if replay is None:

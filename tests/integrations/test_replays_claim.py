@@ -176,3 +176,72 @@ def test_simultaneous_claims_never_get_the_same_replay(northwind, contoso, suppo
     assert sorted(results) == sorted(str(r.pk) for r in replays)
     assert len(set(results)) == len(results)
     assert Replay.objects.filter(status=ReplayStatus.DISPATCHED).count() == 12
+
+
+CLAIMER = """
+import json, sys
+import django
+django.setup()
+from integrations.models import ApiKey, Integration
+from integrations.replays import claim
+from opsconsole.access import KeyPrincipal
+
+principal = KeyPrincipal(ApiKey.objects.get(name=sys.argv[1]))
+integration = Integration.objects.get(slug="time-expense-posting")
+print("ready", flush=True)
+sys.stdin.readline()  # every process starts claiming at the same moment
+got = []
+while True:
+    replay = claim(principal, integration, 300)
+    if replay is None:
+        break
+    got.append(str(replay.pk))
+print(json.dumps(got))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_claims_from_several_processes_never_get_the_same_replay(northwind, contoso, support, tmp_path):
+    """Separate processes, each with its own connection, on either database
+    (on SQLite this is the conditional UPDATE path)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from integrations import replays as service
+    from tests.integrations.live_database import Database
+
+    integration = f.make_integration(contoso, "time-expense-posting")
+    exception = f.make_exception_with_records(integration, [f"TE-{n}" for n in range(20)])
+    replays = [service.request_replay(support, exception, records=[f"TE-{n}"]) for n in range(20)]
+    f.make_key(contoso, ["ingest"], name="claimer")
+    database = Database(tmp_path)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "opsconsole.settings", **database.env()}
+    root = Path(__file__).resolve().parents[2]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, "claimer"],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        assert process.stdout.readline().strip() == "ready"
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    handed_out = []
+    for process in processes:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        handed_out += json.loads(out.strip().splitlines()[-1])
+    assert len(handed_out) == len(set(handed_out)) == 20
+    assert sorted(handed_out) == sorted(str(r.pk) for r in replays)
+    database.read_back()
+    assert Replay.objects.filter(status=ReplayStatus.DISPATCHED).count() == 20

@@ -8,61 +8,21 @@ copied back afterwards) and a real local webhook that checks signatures."""
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django_q.conf import Conf
 
 from integrations.models import Delivery, Replay, ReplayStatus
 from tests import factories as f
+from tests.integrations.live_database import Database
 from tests.integrations.webhook_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "restart-secret"
-
-
-class Database:
-    """Where the subprocess finds the test database, and how to read it back."""
-
-    def __init__(self, tmp_path):
-        self.sqlite_file = None
-        if connection.vendor == "sqlite":
-            self.sqlite_file = str(tmp_path / "queue.sqlite3")
-
-    def env(self):
-        if self.sqlite_file is None:
-            s = connection.settings_dict
-            port = s.get("PORT") or 5432
-            user = s.get("USER") or "postgres"
-            password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-            return {"DATABASE_URL": f"postgres://{user}{password}@{s['HOST'] or '127.0.0.1'}:{port}/{s['NAME']}"}
-        connection.ensure_connection()
-        target = sqlite3.connect(self.sqlite_file)
-        connection.connection.backup(target)
-        target.execute("PRAGMA journal_mode=WAL")
-        target.close()
-        return {"OPSCONSOLE_SQLITE_PATH": self.sqlite_file, "DATABASE_URL": ""}
-
-    def status(self, replay_id):
-        if self.sqlite_file is None:
-            return Replay.objects.values_list("status", flat=True).get(pk=replay_id)
-        db = sqlite3.connect(self.sqlite_file, timeout=20)
-        try:
-            row = db.execute("SELECT status FROM integrations_replay WHERE id = ?", (replay_id.hex,)).fetchone()
-        finally:
-            db.close()
-        return row[0]
-
-    def read_back(self):
-        if self.sqlite_file is not None:
-            source = sqlite3.connect(self.sqlite_file, timeout=20)
-            source.backup(connection.connection)
-            source.close()
 
 
 def start_cluster(env, log):
