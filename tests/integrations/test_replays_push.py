@@ -219,3 +219,20 @@ def test_the_backoff_is_read_at_call_time(settings):
 
 def test_an_unknown_replay_is_not_delivered(db):
     assert delivery.push_replay(uuid.uuid4()) is None
+
+
+def test_a_replay_needing_approval_is_pushed_only_once_approved(
+    contoso, support, manager, django_capture_on_commit_callbacks, as_user
+):
+    with Receiver(SECRET, [200]) as receiver:
+        integration = pushed_integration(contoso, receiver.url, approval_required=True)
+        exception = f.make_exception_with_records(integration, ["TE-1"])
+        replay = request_replay(support, exception, django_capture_on_commit_callbacks)
+        assert receiver.requests == [] and tasks.deliver_due_replays() == 0
+        with django_capture_on_commit_callbacks(execute=True):
+            response = as_user(manager).post(f"/api/v1/replays/{replay.pk}/approve", {"note": "go"}, format="json")
+        assert response.status_code == 200
+    assert len(receiver.requests) == 1
+    assert json.loads(receiver.requests[0]["body"])["approved_by"] == "max@northwind.example"
+    replay.refresh_from_db()
+    assert replay.status == ReplayStatus.DISPATCHED
