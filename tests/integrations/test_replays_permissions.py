@@ -4,7 +4,7 @@ outside reach is 404, inside reach but not allowed by role is 403."""
 import pytest
 
 from integrations import replays
-from integrations.models import Replay, ReplayStatus
+from integrations.models import Replay
 from opsconsole.models import AuditEntry
 from opsconsole.roles import Role
 from tests import factories as f
