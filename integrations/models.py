@@ -464,9 +464,7 @@ class Replay(models.Model):
     class Meta:
         indexes = [
             # Claim: the oldest queued replay of an integration.
-            models.Index(
-                fields=["integration", "queued_at"], name="replay_queued", condition=Q(status="queued")
-            ),
+            models.Index(fields=["integration", "queued_at"], name="replay_queued", condition=Q(status="queued")),
             models.Index(fields=["tenant", "status"], name="replay_tenant_status"),
         ]
 

@@ -31,7 +31,7 @@ def healthz(request):
 
 
 def queue_health():
-    """"ok" when the django-q2 broker answers and no queued task has waited
+    """ "ok" when the django-q2 broker answers and no queued task has waited
     more than 10 minutes without a cluster to run it."""
     from django_q.models import OrmQ
 

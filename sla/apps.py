@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class SlaConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'sla'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "sla"

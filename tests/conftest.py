@@ -99,3 +99,36 @@ def as_user():
         return f.client_with(f.make_token(user))
 
     return make
+
+
+# --- ingest (worker API) -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def frozen_now():
+    """The clock at 2026-11-26T12:00:00Z (ticking): the ingest tests' runs
+    started at 10:00 that day."""
+    import time_machine
+
+    with time_machine.travel("2026-11-26T12:00:00Z", tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def post_run(worker, integration, frozen_now):
+    """``post_run(doc)``: POST one run document with contoso's ingest key."""
+
+    def post(doc, **kw):
+        return worker.post("/api/v1/runs", doc, format="json", **kw)
+
+    return post
+
+
+@pytest.fixture
+def post_batch(worker, integration, frozen_now):
+    """``post_batch(runs)``: POST ``{"runs": runs}`` with contoso's ingest key."""
+
+    def post(runs):
+        return worker.post("/api/v1/runs/batch", {"runs": runs}, format="json")
+
+    return post

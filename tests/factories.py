@@ -72,6 +72,26 @@ def client_with(raw_key=None):
     return client
 
 
+def run_doc(run_id="run-1", integration="time-expense-posting", **kw):
+    """A valid finished run document (contract 3.1) for ``POST /api/v1/runs``."""
+    doc = {
+        "integration": integration,
+        "run_id": run_id,
+        "status": "succeeded",
+        "started_at": "2026-11-26T10:00:00Z",
+        "finished_at": "2026-11-26T10:01:30Z",
+    }
+    doc.update(kw)
+    return doc
+
+
+def failure_doc(record_id="TE-1", entity="time_entry", message="Project P-77 is closed in the ERP", **kw):
+    """One failure item of a run document."""
+    item = {"entity": entity, "record_id": record_id, "message": message}
+    item.update(kw)
+    return item
+
+
 # -- runs, failures, exceptions (written through the ORM; used by replay tests) --
 
 

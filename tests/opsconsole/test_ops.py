@@ -43,3 +43,12 @@ def test_home_lists_the_users_tenants_only(client, support, contoso, integration
 def test_a_tenant_of_another_partner_is_a_404(client, outsider, contoso):
     client.force_login(outsider)
     assert client.get("/t/contoso/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_api_docs_page_loads_its_assets_locally(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in body
+    assert "cdn" not in body.lower()

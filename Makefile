@@ -1,0 +1,25 @@
+.PHONY: run test lint format bench migrations-check
+
+run:            ## set up and start the console with demo data (web + queue worker)
+	scripts/demo
+
+test:           ## set up and run the whole suite on PostgreSQL and SQLite
+	scripts/test
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+migrations-check:
+	DJANGO_SETTINGS_MODULE=tests.settings .venv/bin/python manage.py makemigrations --check --dry-run
+
+bench:          ## benchmarks against PostgreSQL; they print their figures
+	scripts/setup-system.sh
+	scripts/setup-python.sh dev
+	.venv/bin/python bench/ingest.py
+	.venv/bin/python bench/inbox.py
+	.venv/bin/python bench/sla.py

@@ -1,0 +1,407 @@
+"""Ingest benchmark: runs per second through POST /api/v1/runs/batch against
+gunicorn on PostgreSQL, compared with PostgreSQL's own COPY rate for the same
+rows. A script, not a test:
+
+    python bench/ingest.py [--runs 20000] [--batch 500] [--clients 4]
+
+1. drop and create the database ``oc_bench_ingest`` and migrate it;
+2. create a partner, tenant, integration and ingest key through Django;
+3. start gunicorn (2 workers x 2 threads) on it;
+4. post the runs (3 failures and 5 log lines each) in batches from client
+   threads and time them; read the workers' peak RSS (VmHWM);
+5. check that every run sent is stored (exit status 1 if not);
+6. COPY the same rows (1 run, 3 failures, 5 logs per run) into tables with
+   the unique keys and indexes an ingest path needs, from one process;
+7. print both rates, their ratio and the peak RSS.
+"""
+
+import argparse
+import datetime as dt
+import hashlib
+import http.client
+import json
+import os
+import queue
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB = "oc_bench_ingest"
+DATABASE_URL = f"{PG}/{DB}"
+
+ENTITIES = ["time_entry", "expense", "invoice", "project"]
+CLASSES = ["validation", "mapping", "reference", "duplicate", "timeout"]
+
+
+def log(text):
+    print(text, flush=True)
+
+
+def recreate_database():
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DB],
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB}"')
+        conn.execute(f'CREATE DATABASE "{DB}"')
+
+
+def django_env():
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=DATABASE_URL,
+        DJANGO_SETTINGS_MODULE="opsconsole.settings",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        OPSCONSOLE_KEY_RATE="100000/min",
+        OPSCONSOLE_PLAIN_STATIC="1",
+        DJANGO_SECRET_KEY="bench-secret-key-not-for-production-0123456789",  # noqa: S106
+    )
+    return env
+
+
+def setup_tenant():
+    """Migrate, then create what the worker posts against; return the raw key."""
+    env = django_env()
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    script = """
+from integrations.keys import create_key
+from integrations.models import Integration, System
+from opsconsole.models import Partner, Tenant
+p = Partner.objects.create(slug="bench", name="Bench")
+t = Tenant.objects.create(partner=p, slug="bench", name="Bench", scrub_fields=["iban"])
+s = System.objects.create(tenant=t, slug="psa", kind="psa")
+e = System.objects.create(tenant=t, slug="erp", kind="erp")
+Integration.objects.create(tenant=t, slug="time-expense-posting", name="T&E", source=s, target=e)
+print(create_key(name="bench", tenant=t)[1])
+"""
+    out = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port, workers, threads):
+    proc = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "opsconsole.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=django_env(),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def worker_pids(master):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == master:
+            pids.append(int(entry.name))
+    return pids
+
+
+def peak_rss_kib(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def make_runs(n, seed=7):
+    """``n`` run documents, 3 failures and 5 log lines each; failures spread
+    over about 200 exceptions (error codes and message shapes)."""
+    rnd = random.Random(seed)
+    start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    runs = []
+    for i in range(n):
+        began = start + dt.timedelta(seconds=30 * i)
+        ended = began + dt.timedelta(seconds=45)
+        failures = []
+        for j in range(3):
+            entity = ENTITIES[rnd.randrange(len(ENTITIES))]
+            item = {
+                "entity": entity,
+                "record_id": f"{entity[:2].upper()}-{i * 3 + j}",
+                "operation": "create",
+                "error_class": CLASSES[rnd.randrange(len(CLASSES))],
+                "message": f"Project P-{rnd.randrange(1000)} is closed in the ERP (line {rnd.randrange(50)})",
+                "occurred_at": (began + dt.timedelta(seconds=10 + j)).isoformat().replace("+00:00", "Z"),
+                "payload": {"employee": f"E-{rnd.randrange(500)}", "hours": 7.5, "iban": "DE001234"},
+                "response": {"status": 400, "body": '{"code":"ERP-4001","token":"x"}'},
+            }
+            if rnd.random() < 0.7:
+                item["error_code"] = f"ERP-{4000 + rnd.randrange(40)}"
+            failures.append(item)
+        runs.append(
+            {
+                "integration": "time-expense-posting",
+                "run_id": f"bench-{i}",
+                "status": "partial",
+                "started_at": began.isoformat().replace("+00:00", "Z"),
+                "finished_at": ended.isoformat().replace("+00:00", "Z"),
+                "records": {"processed": 120, "succeeded": 117, "failed": 3},
+                "lag_seconds": rnd.randrange(3600),
+                "worker": {"name": "te-poster", "version": "3.4.1", "host": "w-07"},
+                "logs": [
+                    {
+                        "at": (began + dt.timedelta(seconds=k)).isoformat().replace("+00:00", "Z"),
+                        "level": "info",
+                        "message": f"step {k}: fetched {rnd.randrange(500)} entries",
+                        "context": {"page": k},
+                    }
+                    for k in range(5)
+                ],
+                "failures": failures,
+            }
+        )
+    return runs
+
+
+def post_batches(port, key, bodies, clients):
+    work = queue.Queue()
+    for body in bodies:
+        work.put(body)
+    accepted = []
+    errors = []
+    lock = threading.Lock()
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        while True:
+            try:
+                body = work.get_nowait()
+            except queue.Empty:
+                return
+            conn.request("POST", "/api/v1/runs/batch", body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            with lock:
+                if response.status != 200:
+                    errors.append((response.status, data[:500]))
+                else:
+                    accepted.append(json.loads(data)["accepted"])
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - began, sum(accepted), errors
+
+
+COPY_SCHEMA = """
+DROP SCHEMA IF EXISTS copybench CASCADE;
+CREATE SCHEMA copybench;
+CREATE TABLE copybench.run (
+    id bigint PRIMARY KEY, tenant_id bigint NOT NULL, integration_id bigint NOT NULL, run_id varchar(200) NOT NULL,
+    status varchar(16) NOT NULL, trigger varchar(16) NOT NULL, started_at timestamptz NOT NULL,
+    finished_at timestamptz, processed bigint NOT NULL, succeeded bigint NOT NULL, failed bigint NOT NULL,
+    skipped bigint NOT NULL, lag_seconds bigint, worker jsonb, received_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL, UNIQUE (integration_id, run_id));
+CREATE INDEX ON copybench.run (integration_id, started_at DESC);
+CREATE INDEX ON copybench.run (tenant_id, started_at DESC);
+CREATE TABLE copybench.failure (
+    id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES copybench.run (id), tenant_id bigint NOT NULL,
+    integration_id bigint NOT NULL, exception_id bigint NOT NULL, entity varchar(200) NOT NULL,
+    record_id varchar(200) NOT NULL, operation varchar(200) NOT NULL, error_code varchar(200) NOT NULL,
+    error_class varchar(200) NOT NULL, message text NOT NULL, fingerprint varchar(200) NOT NULL,
+    occurred_at timestamptz NOT NULL, payload jsonb, response jsonb, state varchar(20) NOT NULL,
+    received_at timestamptz NOT NULL, UNIQUE (run_id, entity, record_id));
+CREATE INDEX ON copybench.failure (exception_id, occurred_at DESC);
+CREATE INDEX ON copybench.failure (integration_id, entity, record_id);
+CREATE INDEX ON copybench.failure (tenant_id, record_id);
+CREATE TABLE copybench.runlog (
+    id bigserial PRIMARY KEY, run_id bigint NOT NULL REFERENCES copybench.run (id), at timestamptz NOT NULL,
+    level varchar(8) NOT NULL, message text NOT NULL, context jsonb, digest varchar(32) NOT NULL,
+    UNIQUE (run_id, digest));
+"""
+
+
+def copy_rate(runs):
+    """Runs per second PostgreSQL takes by COPY of the same rows, one process."""
+    with psycopg.connect(DATABASE_URL) as conn:
+        conn.execute(COPY_SCHEMA)
+        conn.commit()
+        now = dt.datetime.now(dt.UTC)
+        began = time.perf_counter()
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY copybench.run (id, tenant_id, integration_id, run_id, status, trigger, started_at,"
+                " finished_at, processed, succeeded, failed, skipped, lag_seconds, worker, received_at, updated_at)"
+                " FROM STDIN"
+            ) as copy:
+                for i, r in enumerate(runs, 1):
+                    c = r["records"]
+                    copy.write_row(
+                        (
+                            i,
+                            1,
+                            1,
+                            r["run_id"],
+                            r["status"],
+                            "schedule",
+                            r["started_at"],
+                            r["finished_at"],
+                            c["processed"],
+                            c["succeeded"],
+                            c["failed"],
+                            0,
+                            r["lag_seconds"],
+                            json.dumps(r["worker"]),
+                            now,
+                            now,
+                        )
+                    )
+            with cur.copy(
+                "COPY copybench.failure (run_id, tenant_id, integration_id, exception_id, entity, record_id,"
+                " operation, error_code, error_class, message, fingerprint, occurred_at, payload, response, state,"
+                " received_at) FROM STDIN"
+            ) as copy:
+                for i, r in enumerate(runs, 1):
+                    for f in r["failures"]:
+                        copy.write_row(
+                            (
+                                i,
+                                1,
+                                1,
+                                1,
+                                f["entity"],
+                                f["record_id"],
+                                f["operation"],
+                                f.get("error_code", ""),
+                                f["error_class"],
+                                f["message"],
+                                "",
+                                f["occurred_at"],
+                                json.dumps(f["payload"]),
+                                json.dumps(f["response"]),
+                                "failed",
+                                now,
+                            )
+                        )
+            with cur.copy("COPY copybench.runlog (run_id, at, level, message, context, digest) FROM STDIN") as copy:
+                for i, r in enumerate(runs, 1):
+                    for entry in r["logs"]:
+                        digest = hashlib.md5(  # noqa: S324
+                            f"{entry['at']}|{entry['level']}|{entry['message']}".encode(), usedforsecurity=False
+                        ).hexdigest()
+                        copy.write_row(
+                            (i, entry["at"], entry["level"], entry["message"], json.dumps(entry["context"]), digest)
+                        )
+        conn.commit()
+        elapsed = time.perf_counter() - began
+        conn.execute("DROP SCHEMA copybench CASCADE")
+        conn.commit()
+    return len(runs) / elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    log(f"database {DB}: recreating and migrating")
+    recreate_database()
+    key = setup_tenant()
+    runs = make_runs(args.runs)
+    bodies = [json.dumps({"runs": runs[i : i + args.batch]}).encode() for i in range(0, len(runs), args.batch)]
+    log(f"{len(runs)} runs in {len(bodies)} batches of {args.batch}, {args.clients} client threads")
+
+    port = free_port()
+    server = start_gunicorn(port, args.workers, args.threads)
+    try:
+        workers = worker_pids(server.pid)
+        elapsed, accepted, errors = post_batches(port, key, bodies, args.clients)
+        rss = max((peak_rss_kib(pid) for pid in workers_or(workers, server.pid)), default=0)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    with psycopg.connect(DATABASE_URL) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM integrations_run").fetchone()[0]
+        failures = conn.execute("SELECT COUNT(*) FROM integrations_failure").fetchone()[0]
+        logs = conn.execute("SELECT COUNT(*) FROM integrations_runlog").fetchone()[0]
+        exceptions, occurrences = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(occurrences), 0) FROM integrations_syncexception"
+        ).fetchone()
+
+    ingest_rate = accepted / elapsed
+    log(f"ingest: {accepted} runs accepted in {elapsed:.2f} s = {ingest_rate:,.0f} runs/s")
+    log(
+        f"stored: {stored} runs, {failures} failures, {logs} log lines, {exceptions} exceptions "
+        f"({occurrences} occurrences counted)"
+    )
+    log(f"gunicorn worker peak RSS: {rss / 1024:.1f} MiB")
+    copy = copy_rate(runs)
+    log(f"PostgreSQL COPY of the same rows: {copy:,.0f} runs/s")
+    log(f"ratio ingest / COPY: {100 * ingest_rate / copy:.1f}%")
+
+    ok = True
+    if errors:
+        log(f"{len(errors)} batches failed, first: {errors[0]}")
+        ok = False
+    if stored != len(runs) or accepted != len(runs):
+        log(f"LOST RUNS: sent {len(runs)}, accepted {accepted}, stored {stored}")
+        ok = False
+    if failures != 3 * len(runs) or occurrences != failures or logs != 5 * len(runs):
+        log("COUNTS DO NOT MATCH what was sent")
+        ok = False
+    sys.exit(0 if ok else 1)
+
+
+def workers_or(workers, master):
+    return workers or [master]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,464 @@
+"""Plain-Python validation of run documents (contract 3.1, 8).
+
+DRF serializers cost more than the rest of the ingest path together, so the
+worker API validates here and produces errors in DRF's shape: each message
+under the name of its field, nested for items
+(``{"failures": {"3": {"record_id": ["This field is required."]}}}``)."""
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+import uuid
+
+from integrations.ingest import scrub as scrubbing
+from integrations.ingest.grouping import grouping_key, key_hash, normalise_message
+
+UTC = dt.UTC
+
+STATUSES = frozenset({"running", "succeeded", "partial", "failed"})
+TRIGGERS = frozenset({"schedule", "event", "manual", "replay"})
+LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
+RECORD_COUNTS = ("processed", "succeeded", "failed", "skipped")
+
+MAX_INT = 2_147_483_647
+MAX_LOGS = 1000
+MAX_FAILURES = 10_000
+MAX_RECOVERED = 10_000
+MAX_RUN_ID = 200
+MAX_SHORT = 200  # entity, record_id, operation, error_code, error_class, fingerprint
+MAX_LOG_MESSAGE_BYTES = 8 * 1024
+MAX_FAILURE_MESSAGE_BYTES = 64 * 1024
+FUTURE_SLACK = dt.timedelta(hours=1)
+
+REQUIRED = "This field is required."
+NOT_STRING = "Not a valid string."
+NOT_OBJECT = "Expected an object."
+NOT_LIST = "Expected a list of items."
+BLANK = "This field may not be blank."
+
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+class Invalid(Exception):
+    """One field's problem; ``errors`` is DRF-shaped."""
+
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+
+# --- strings, numbers and timestamps -------------------------------------------------------------
+
+
+def _bad_string_path(value, path):
+    """(path, value) of the first string or key holding a NUL character or an
+    unpaired surrogate, or of a non-finite number; None if there is none."""
+    if isinstance(value, str):
+        return (path, value) if _BAD_CHAR.search(value) else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str) or _BAD_CHAR.search(k):
+                return [*path, k], k
+            found = _bad_string_path(v, [*path, k])
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = _bad_string_path(v, [*path, i])
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    return path, value  # not a JSON value at all (direct callers)
+
+
+def _text_problem(value):
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "Contains a NUL character (U+0000)."
+        return "Contains an unpaired surrogate."
+    if isinstance(value, float):
+        return "Not a finite number."
+    return "Not a JSON value."
+
+
+def check_strings(doc):
+    """Raise Invalid naming the field when any string of ``doc`` holds a NUL
+    or an unpaired surrogate (contract 3.1, "any string"). One C-speed
+    serialisation answers for the common, clean document."""
+    try:
+        text = json.dumps(doc, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+        if "\\u0000" not in text:
+            return
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError):
+        pass
+    try:
+        found = _bad_string_path(doc, [])
+    except RecursionError:
+        raise Invalid({"non_field_errors": ["Nested too deeply."]}) from None
+    if found is not None:
+        path, value = found
+        raise Invalid(_nest(path, _text_problem(value)))
+
+
+def _nest(path, message):
+    """DRF-shaped error for a problem at ``path`` inside a run document."""
+    path = [p if isinstance(p, str) else str(p) for p in path]
+    if not path:
+        return {"non_field_errors": [message]}
+    head = path[0]
+    if head in ("failures", "logs", "recovered") and len(path) >= 3:
+        inner = ".".join(path[3:])
+        return {head: {path[1]: {path[2]: [f"{message[:-1]} at {inner}." if inner else message]}}}
+    if head == "records" and len(path) >= 2:
+        return {head: {path[1]: [message]}}
+    inner = ".".join(path[1:])
+    return {head: [f"{message[:-1]} at {inner}." if inner else message]}
+
+
+def parse_timestamp(value):
+    """An aware UTC datetime from an ISO 8601 string with an offset, or a
+    ValueError whose text is the error message."""
+    if not isinstance(value, str):
+        raise ValueError("Expected an ISO 8601 timestamp string.")
+    if len(value) > 64:
+        raise ValueError("Not a valid ISO 8601 timestamp.")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("Not a valid ISO 8601 timestamp.") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("Timestamp needs an offset (Z or +HH:MM).")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Timestamp is out of range.") from None
+
+
+def _int(value, field, errors, minimum=0, maximum=MAX_INT):
+    if type(value) is not int:  # bools and "0" strings are not integers
+        errors[field] = ["A valid integer is required."]
+        return None
+    if value < minimum:
+        errors[field] = [f"Ensure this value is greater than or equal to {minimum}."]
+        return None
+    if value > maximum:
+        errors[field] = [f"Ensure this value is less than or equal to {maximum}."]
+        return None
+    return value
+
+
+def _string(item, field, errors, *, required=False, max_len=MAX_SHORT, max_bytes=None):
+    """The stripped-of-nothing string at ``item[field]``; "" when absent or
+    null and not required."""
+    value = item.get(field)
+    if value is None:
+        if required:
+            errors[field] = [REQUIRED if field not in item else "This field may not be null."]
+        return ""
+    if not isinstance(value, str):
+        errors[field] = [NOT_STRING]
+        return ""
+    if required and not value.strip():
+        errors[field] = [BLANK]
+        return ""
+    if max_bytes is not None:
+        if len(value) * 4 > max_bytes and len(value.encode("utf-8")) > max_bytes:
+            errors[field] = [f"Ensure this field has no more than {max_bytes} bytes of UTF-8."]
+            return ""
+    elif len(value) > max_len:
+        errors[field] = [f"Ensure this field has no more than {max_len} characters."]
+        return ""
+    return value
+
+
+def _timestamp(item, field, errors, *, required=False):
+    value = item.get(field)
+    if value is None:
+        if required:
+            errors[field] = [REQUIRED if field not in item else "This field may not be null."]
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError as exc:
+        errors[field] = [str(exc)]
+        return None
+
+
+def _object_or_null(item, field, errors):
+    value = item.get(field)
+    if value is None or isinstance(value, dict):
+        return value
+    errors[field] = [NOT_OBJECT]
+    return None
+
+
+def _list(doc, field, errors, maximum):
+    value = doc.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors[field] = [NOT_LIST]
+        return []
+    if len(value) > maximum:
+        errors[field] = [f"Ensure this field has no more than {maximum} elements."]
+        return []
+    return value
+
+
+# --- the run document ---------------------------------------------------------------------------
+
+
+class Context:
+    """What validation needs to know about the tenant, looked up once per request."""
+
+    def __init__(self, *, integrations, replays, scrub_fields, now, strings_clean=False):
+        self.integrations = integrations  # slug -> integration id
+        self.replays = replays  # set of replay ids (str) of the tenant
+        self.scrub_fields = scrub_fields
+        self.now = now
+        self.latest_start = now + FUTURE_SLACK
+        # True when the JSON text was seen to hold no NUL or surrogate escape.
+        self.strings_clean = strings_clean
+
+
+def replay_ids_in(documents):
+    """Replay ids named by ``documents`` that are UUIDs (for one lookup)."""
+    found = set()
+    for doc in documents:
+        if isinstance(doc, dict):
+            value = doc.get("replay_id")
+            if isinstance(value, str):
+                try:
+                    found.add(str(uuid.UUID(value)))
+                except ValueError:
+                    pass
+    return found
+
+
+def validate_run(doc, ctx):
+    """A cleaned run (dict) from the decoded document ``doc``, or Invalid
+    with every problem found."""
+    try:
+        return _validate_run(doc, ctx)
+    except RecursionError:
+        raise Invalid({"non_field_errors": ["The document is nested too deeply."]}) from None
+
+
+def _validate_run(doc, ctx):
+    if not isinstance(doc, dict):
+        raise Invalid({"non_field_errors": ["Expected a JSON object."]})
+    if not ctx.strings_clean:
+        check_strings(doc)
+    errors = {}
+
+    slug = doc.get("integration")
+    integration_id = None
+    if slug is None:
+        errors["integration"] = [REQUIRED]
+    elif not isinstance(slug, str):
+        errors["integration"] = [NOT_STRING]
+    else:
+        integration_id = ctx.integrations.get(slug)
+        if integration_id is None:
+            errors["integration"] = ["No integration with this slug in the key's tenant."]
+
+    run_id = doc.get("run_id")
+    if run_id is None:
+        errors["run_id"] = [REQUIRED]
+    elif not isinstance(run_id, str):
+        errors["run_id"] = [NOT_STRING]
+    elif not 1 <= len(run_id) <= MAX_RUN_ID:
+        errors["run_id"] = [f"Ensure this field has 1 to {MAX_RUN_ID} characters."]
+
+    status = doc.get("status")
+    if status is None:
+        errors["status"] = [REQUIRED]
+    elif not isinstance(status, str) or status not in STATUSES:
+        errors["status"] = [f'"{status}" is not a valid choice (running, succeeded, partial, failed).'[:300]]
+        status = None
+
+    trigger = doc.get("trigger")
+    if trigger is None:
+        trigger = "schedule"
+    elif not isinstance(trigger, str) or trigger not in TRIGGERS:
+        errors["trigger"] = [f'"{trigger}" is not a valid choice (schedule, event, manual, replay).'[:300]]
+
+    started_at = _timestamp(doc, "started_at", errors, required=True)
+    if started_at is not None and started_at > ctx.latest_start:
+        errors["started_at"] = ["Must not be more than 1 hour in the future."]
+    finished_at = None
+    if status == "running":
+        if doc.get("finished_at") is not None:
+            errors["finished_at"] = ["Must be absent or null while the run is running."]
+    elif status is not None:
+        finished_at = _timestamp(doc, "finished_at", errors, required=True)
+        if finished_at is not None and started_at is not None and finished_at < started_at:
+            errors["finished_at"] = ["Must not be before started_at."]
+
+    replay_id = doc.get("replay_id")
+    if replay_id is not None:
+        try:
+            replay_id = str(uuid.UUID(replay_id)) if isinstance(replay_id, str) else None
+        except ValueError:
+            replay_id = None
+        if replay_id is None or replay_id not in ctx.replays:
+            errors["replay_id"] = ["No replay with this id in the key's tenant."]
+
+    counts = {name: 0 for name in RECORD_COUNTS}
+    records = doc.get("records")
+    if records is not None:
+        if not isinstance(records, dict):
+            errors["records"] = [NOT_OBJECT]
+        else:
+            record_errors = {}
+            for name in RECORD_COUNTS:
+                if records.get(name) is not None:
+                    counts[name] = _int(records[name], name, record_errors)
+            if not record_errors:
+                total = counts["succeeded"] + counts["failed"] + counts["skipped"]
+                if records.get("processed") is None:
+                    if total > MAX_INT:
+                        record_errors["processed"] = [f"The sum of the counts is over {MAX_INT}."]
+                    counts["processed"] = total
+                elif counts["processed"] < total:
+                    record_errors["processed"] = ["Must be at least succeeded + failed + skipped."]
+            if record_errors:
+                errors["records"] = record_errors
+
+    lag_seconds = doc.get("lag_seconds")
+    if lag_seconds is not None:
+        lag_seconds = _int(lag_seconds, "lag_seconds", errors)
+
+    worker = _object_or_null(doc, "worker", errors)
+
+    logs = _clean_logs(_list(doc, "logs", errors, MAX_LOGS), ctx, errors)
+    default_at = finished_at or started_at
+    failures = _clean_failures(_list(doc, "failures", errors, MAX_FAILURES), default_at, ctx, errors)
+    recovered = _clean_recovered(_list(doc, "recovered", errors, MAX_RECOVERED), errors)
+
+    if errors:
+        raise Invalid(errors)
+
+    return {
+        "integration_id": integration_id,
+        "run_id": run_id,
+        "status": status,
+        "trigger": trigger,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "replay_id": replay_id,
+        **counts,
+        "lag_seconds": lag_seconds,
+        "worker": None if worker is None else scrubbing.bounded(scrubbing.scrub(worker, ctx.scrub_fields)),
+        "logs": logs,
+        "failures": failures,
+        "recovered": recovered,
+    }
+
+
+def _clean_logs(items, ctx, errors):
+    cleaned = {}
+    item_errors = {}
+    fields = ctx.scrub_fields
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            item_errors[str(index)] = {"non_field_errors": [NOT_OBJECT]}
+            continue
+        e = {}
+        at = _timestamp(item, "at", e, required=True)
+        level = item.get("level")
+        if level is None:
+            e["level"] = [REQUIRED]
+        elif not isinstance(level, str) or level not in LEVELS:
+            e["level"] = ["Must be one of debug, info, warning, error, critical."]
+        message = _string(item, "message", e, required=False, max_bytes=MAX_LOG_MESSAGE_BYTES)
+        if "message" not in item or item.get("message") is None:
+            e["message"] = [REQUIRED]
+        context = _object_or_null(item, "context", e)
+        if e:
+            item_errors[str(index)] = e
+            continue
+        stamp = at.isoformat()
+        digest = hashlib.md5(  # noqa: S324 - a dedup key, not security
+            f"{stamp}|{level}|{message}".encode(), usedforsecurity=False
+        ).hexdigest()
+        context_text = None if context is None else scrubbing.bounded(scrubbing.scrub(context, fields))
+        cleaned[digest] = (at, level, message, context_text, digest)
+    if item_errors:
+        errors["logs"] = item_errors
+    return list(cleaned.values())
+
+
+def _clean_failures(items, default_at, ctx, errors):
+    cleaned = {}
+    item_errors = {}
+    fields = ctx.scrub_fields
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            item_errors[str(index)] = {"non_field_errors": [NOT_OBJECT]}
+            continue
+        e = {}
+        entity = _string(item, "entity", e, required=True)
+        record_id = _string(item, "record_id", e, required=True)
+        message = _string(item, "message", e, required=True, max_bytes=MAX_FAILURE_MESSAGE_BYTES)
+        operation = _string(item, "operation", e)
+        error_code = _string(item, "error_code", e)
+        error_class = _string(item, "error_class", e)
+        fingerprint = _string(item, "fingerprint", e)
+        occurred_at = _timestamp(item, "occurred_at", e)
+        source_changed_at = _timestamp(item, "source_changed_at", e)
+        if e:
+            item_errors[str(index)] = e
+            continue
+        payload = item.get("payload")
+        response = item.get("response")
+        normalised = normalise_message(message)
+        grouped_by, parts = grouping_key(entity, error_code, error_class, message, fingerprint, normalised)
+        # Within one document the last failure for an (entity, record_id) wins.
+        cleaned.pop((entity, record_id), None)
+        cleaned[(entity, record_id)] = {
+            "entity": entity,
+            "record_id": record_id,
+            "operation": operation,
+            "error_code": error_code,
+            "error_class": error_class,
+            "message": message,
+            "fingerprint": fingerprint,
+            "occurred_at": occurred_at or default_at,
+            "source_changed_at": source_changed_at,
+            "payload": None if payload is None else scrubbing.bounded(scrubbing.scrub(payload, fields)),
+            "response": None if response is None else scrubbing.bounded(scrubbing.scrub_response(response, fields)),
+            "grouped_by": grouped_by,
+            "key_hash": key_hash(grouped_by, parts),
+            "title": normalised,
+        }
+    if item_errors:
+        errors["failures"] = item_errors
+    return list(cleaned.values())
+
+
+def _clean_recovered(items, errors):
+    cleaned = {}
+    item_errors = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            item_errors[str(index)] = {"non_field_errors": [NOT_OBJECT]}
+            continue
+        e = {}
+        entity = _string(item, "entity", e, required=True)
+        record_id = _string(item, "record_id", e, required=True)
+        if e:
+            item_errors[str(index)] = e
+            continue
+        cleaned[(entity, record_id)] = None
+    if item_errors:
+        errors["recovered"] = item_errors
+    return list(cleaned)

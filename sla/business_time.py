@@ -1,0 +1,236 @@
+"""Business time: minutes inside a tenant's business hours, in its time zone,
+on its days, outside its holidays (contract sections 1 and 4.4).
+
+Pure computation, no Django import. The SLA clock of an exception
+(``sla/clock.py``), the acknowledge and resolve objectives and the trends use it.
+
+An instant is business time when its local wall-clock time, in the tenant's
+zone, lies in ``[start, end)`` of a listed day that is not a holiday. The
+local day may last 23 or 25 hours around daylight-saving changes: a wall
+time that does not exist (spring forward) is skipped, one that occurs twice
+(fall back) counts twice, exactly as a clock on the office wall would show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+UTC = dt.UTC
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Business days are looked for this far ahead before add_business_minutes
+# gives up (a calendar whose every day is a holiday has no business time).
+MAX_SEARCH_DAYS = 366 * 20
+
+# The largest UTC offset in the tz database is +14:00, the smallest -12:00.
+_MAX_OFFSET = dt.timedelta(hours=15)
+_SAMPLE_STEP = dt.timedelta(hours=1)
+
+
+def _parse_time(value, name: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{name}: expected a time such as '08:00'")
+    if value.strip() == "24:00":
+        return dt.time.max  # end of the day
+    try:
+        return dt.time.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{name}: '{value}' is not a time such as '08:00'") from None
+
+
+def _parse_day(value) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+        return value
+    if isinstance(value, str) and value.strip().lower()[:3] in DAY_NAMES:
+        return DAY_NAMES.index(value.strip().lower()[:3])
+    raise ValueError(f"days: unknown day {value!r} (use mon, tue, wed, thu, fri, sat, sun)")
+
+
+def _parse_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"holidays: '{value}' is not a date such as '2026-12-25'") from None
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    tz: str  # IANA name
+    days: frozenset[int]  # 0=Monday..6=Sunday
+    start: dt.time  # local wall time, [start, end)
+    end: dt.time  # dt.time.max stands for midnight at the end of the day
+    holidays: frozenset[dt.date]
+
+    def __post_init__(self):
+        ZoneInfo(self.tz)  # raises for an unknown zone
+        if not self.days:
+            raise ValueError("days: at least one day is needed")
+        if not self.start < self.end:
+            raise ValueError("start must be before end")
+
+    @classmethod
+    def from_config(cls, tz: str, config: dict | None) -> BusinessHours | None:
+        """Build from the configuration's ``business_hours`` mapping, such as
+        ``{"days": ["mon", ...], "start": "08:00", "end": "18:00",
+        "holidays": ["2026-12-25"]}``; ``None`` (absent) means 24x7."""
+        if config is None:
+            return None
+        if not isinstance(config, dict):
+            raise ValueError("business_hours: expected a mapping")
+        days = config.get("days", DAY_NAMES[:5])
+        if not isinstance(days, list | tuple | set | frozenset):
+            raise ValueError("days: expected a list of days")
+        holidays = config.get("holidays") or []
+        if not isinstance(holidays, list | tuple | set | frozenset):
+            raise ValueError("holidays: expected a list of dates")
+        return cls(
+            tz=tz,
+            days=frozenset(_parse_day(d) for d in days),
+            start=_parse_time(config.get("start", "00:00"), "start"),
+            end=_parse_time(config.get("end", "24:00"), "end"),
+            holidays=frozenset(_parse_date(h) for h in holidays),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def is_business_day(self, day: dt.date) -> bool:
+        return day.weekday() in self.days and day not in self.holidays
+
+    def segments_of_day(self, day: dt.date) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+        """The UTC intervals ``[a, b)`` of business time whose local date is ``day``."""
+        if not self.is_business_day(day):
+            return ()
+        return _wall_range_to_utc(self.tz, day, self.start, self.end)
+
+    def segments_from(self, instant: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Business intervals (UTC) that end after ``instant``, in time order,
+        clipped to begin no earlier than it."""
+        instant = instant.astimezone(UTC)
+        day = instant.astimezone(self.zone).date() - dt.timedelta(days=1)
+        for _ in range(MAX_SEARCH_DAYS):
+            for a, b in self.segments_of_day(day):
+                if b > instant:
+                    yield max(a, instant), b
+            day += dt.timedelta(days=1)
+        raise ValueError("no business time found in the next 20 years")
+
+
+def _offset_at(zone: ZoneInfo, utc: dt.datetime) -> dt.timedelta:
+    return utc.astimezone(zone).utcoffset()
+
+
+def _pieces(zone: ZoneInfo, lo: dt.datetime, hi: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, dt.timedelta]]:
+    """Split the UTC range [lo, hi) into pieces of constant UTC offset.
+
+    Offsets are sampled hourly; where two samples differ, the change is
+    located to the second by bisection (zones change offset at most once an hour).
+    """
+    pieces = []
+    start, offset = lo, _offset_at(zone, lo)
+    t = lo
+    while t < hi:
+        nxt = min(t + _SAMPLE_STEP, hi)
+        off_next = _offset_at(zone, nxt)
+        if off_next != offset:
+            lo_s, hi_s = 0, int((nxt - t).total_seconds())  # offset(t + lo_s) == offset
+            while hi_s - lo_s > 1:
+                mid = (lo_s + hi_s) // 2
+                if _offset_at(zone, t + dt.timedelta(seconds=mid)) == offset:
+                    lo_s = mid
+                else:
+                    hi_s = mid
+            b = t + dt.timedelta(seconds=hi_s)
+            pieces.append((start, b, offset))
+            start, offset = b, _offset_at(zone, b)
+        t = nxt
+    pieces.append((start, hi, offset))
+    return pieces
+
+
+@functools.lru_cache(maxsize=8192)
+def _wall_range_to_utc(
+    tz: str, day: dt.date, start: dt.time, end: dt.time
+) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """UTC intervals of the instants whose local wall time lies in
+    [day+start, day+end). Usually one interval; two when a fall-back hour
+    inside the range repeats wall times, and shorter when a spring-forward
+    gap swallows part of it."""
+    zone = ZoneInfo(tz)
+    w0 = dt.datetime.combine(day, start)
+    w1 = (
+        dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0))
+        if end == dt.time.max
+        else dt.datetime.combine(day, end)
+    )
+    lo = (w0 - _MAX_OFFSET).replace(tzinfo=UTC)
+    hi = (w1 + _MAX_OFFSET).replace(tzinfo=UTC)
+    out: list[tuple[dt.datetime, dt.datetime]] = []
+    for a, b, off in _pieces(zone, lo, hi):
+        # Within a piece, wall time = UTC + off: intersect in wall time, map back.
+        wa = max(a.replace(tzinfo=None) + off, w0)
+        wb = min(b.replace(tzinfo=None) + off, w1)
+        if wa < wb:
+            seg = ((wa - off).replace(tzinfo=UTC), (wb - off).replace(tzinfo=UTC))
+            if out and out[-1][1] == seg[0]:
+                out[-1] = (out[-1][0], seg[1])
+            else:
+                out.append(seg)
+    return tuple(out)
+
+
+def _require_aware(value: dt.datetime, name: str) -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime")
+    return value.astimezone(UTC)
+
+
+def business_seconds_between(start: dt.datetime, end: dt.datetime, hours: BusinessHours | None) -> float:
+    """Seconds of business time in [start, end); every second counts when
+    ``hours`` is None (24x7); 0 when end is not after start."""
+    start = _require_aware(start, "start")
+    end = _require_aware(end, "end")
+    if end <= start:
+        return 0.0
+    if hours is None:
+        return (end - start).total_seconds()
+    zone = hours.zone
+    total = dt.timedelta(0)
+    day = start.astimezone(zone).date() - dt.timedelta(days=1)
+    last = end.astimezone(zone).date() + dt.timedelta(days=1)
+    while day <= last:
+        for a, b in hours.segments_of_day(day):
+            lo, hi = max(a, start), min(b, end)
+            if lo < hi:
+                total += hi - lo
+        day += dt.timedelta(days=1)
+    return total.total_seconds()
+
+
+def add_business_minutes(start: dt.datetime, minutes: float, hours: BusinessHours | None) -> dt.datetime:
+    """The instant (UTC) at which ``minutes`` business minutes have elapsed
+    after ``start``. A deadline that falls exactly at the close of business
+    is that close, not the next opening."""
+    start = _require_aware(start, "start")
+    remaining = dt.timedelta(minutes=minutes)
+    if remaining <= dt.timedelta(0):
+        return start
+    if hours is None:
+        return start + remaining
+    for a, b in hours.segments_from(start):
+        if b - a >= remaining:
+            return a + remaining
+        remaining -= b - a
+    raise AssertionError("unreachable: segments_from raises when it runs out")  # pragma: no cover
