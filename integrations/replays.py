@@ -19,6 +19,7 @@ from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from integrations import events
+from integrations.ingest.service import resolve_if_remediated
 from integrations.models import (
     REMEDIATED_STATES,
     Failure,
@@ -451,53 +452,10 @@ def discard(user, exception, *, records=None, note=""):
             summary=f"Discarded {len(keys)} record(s)",
             data={"records": [k[1] for k in keys], "note": note},
         )
-        resolve_if_remediated([exception.pk], f"records discarded by {audit.actor_label(user)}")
+        resolve_if_remediated(
+            [exception.pk], f"every record is remediated (records discarded by {audit.actor_label(user)})"
+        )
     return [k[1] for k in keys]
-
-
-# -- auto-resolve ---------------------------------------------------------------
-
-
-def resolve_if_remediated(exception_ids, reason):
-    """Resolve each exception whose every record is remediated (replayed,
-    recovered or discarded), with a ``system`` audit entry saying so.
-    Returns the ids resolved."""
-    from integrations.models import ExceptionOpening, ExceptionStatus
-
-    resolved = []
-    now = timezone.now()
-    for exception in SyncException.objects.filter(pk__in=list(exception_ids)).exclude(status=ExceptionStatus.RESOLVED):
-        latest = latest_failures(exception)
-        if not latest or any(f.state not in REMEDIATED_STATES for f in latest.values()):
-            continue
-        updated = (
-            SyncException.objects.filter(pk=exception.pk)
-            .exclude(status=ExceptionStatus.RESOLVED)
-            .update(
-                status=ExceptionStatus.RESOLVED,
-                resolved_at=now,
-                ignored_until=None,
-                acknowledged_at=exception.acknowledged_at or now,
-            )
-        )
-        if not updated:
-            continue
-        opening = ExceptionOpening.objects.filter(exception=exception, closed_at__isnull=True).order_by("-opened_at")
-        opening = opening.first()
-        if opening is not None:
-            opening.acknowledged_at = opening.acknowledged_at or now
-            opening.resolved_at = now
-            opening.save(update_fields=["acknowledged_at", "resolved_at"])
-        audit.record(
-            audit.SYSTEM,
-            "exception.resolve",
-            tenant=exception.tenant,
-            obj=exception,
-            summary=f"Resolved automatically: every record is remediated ({reason})",
-            data={"automatic": True, "reason": reason, "records": len(latest)},
-        )
-        resolved.append(exception.pk)
-    return resolved
 
 
 # -- leases and claims (3.3) -----------------------------------------------------
@@ -762,5 +720,7 @@ def record_result(principal, replay, result):
             },
         )
         if succeeded:
-            resolve_if_remediated([replay.exception_id], f"replay {replay.pk} {result['status']}")
+            resolve_if_remediated(
+                [replay.exception_id], f"every record is remediated (replay {replay.pk} {result['status']})"
+            )
     return replay, True
