@@ -9,6 +9,24 @@ from integrations import delivery, replays
 HOUSEKEEPING_SCHEDULE = "replay-housekeeping"
 
 
+def ensure_schedules():
+    """Create the periodic replay sweep once, by name (django-q2 refuses
+    duplicate names). Migration 0003_replays_schedules does the same."""
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    Schedule.objects.get_or_create(
+        name=HOUSEKEEPING_SCHEDULE,
+        defaults={
+            "func": "integrations.tasks.replay_housekeeping",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+            "next_run": timezone.now(),
+        },
+    )
+
+
 def deliver_replay(replay_id):
     """Deliver one queued replay to its webhook if it is due (contract 3.6)."""
     row = delivery.push_replay(replay_id)

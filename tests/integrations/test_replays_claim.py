@@ -135,6 +135,7 @@ def test_the_housekeeping_schedule_is_created_once_by_its_migration(db):
     migration = importlib.import_module("integrations.migrations.0003_replays_schedules")
     migration.create(apps, None)
     migration.create(apps, None)
+    tasks.ensure_schedules()
     schedule = Schedule.objects.get(name=tasks.HOUSEKEEPING_SCHEDULE)
     assert schedule.func == "integrations.tasks.replay_housekeeping"
     assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 1
