@@ -99,6 +99,8 @@ def tenant_replays(request, tenant):
     integrations = Integration.objects.filter(tenant=tenant).order_by("name")
     integration = request.GET.get("integration") or ""
     if integration:
+        if "\x00" in integration:
+            raise Http404("No such integration.")
         if not integrations.filter(slug=integration).exists():
             raise Http404("No such integration.")
         rows = rows.filter(integration__slug=integration)

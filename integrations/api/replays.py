@@ -15,6 +15,9 @@ from opsconsole.pagination import Pagination
 from opsconsole.permissions import IngestKey, ReadOrStaff, StaffOnly
 from opsconsole.roles import Perm
 
+# Ids beyond a 64-bit integer exist nowhere (and SQLite cannot take them).
+MAX_ID = 2**63 - 1
+
 # -- access ------------------------------------------------------------------------
 
 
@@ -33,6 +36,8 @@ def get_replay_for_user(user, pk):
 
 
 def get_exception_for_user(user, pk):
+    if int(pk) > MAX_ID:
+        raise Http404("No such exception.")
     exception = (
         SyncException.objects.filter(tenant__in=tenants_for(user), pk=pk)
         .select_related("tenant", "integration")
@@ -251,6 +256,10 @@ class ReplayListView(APIView):
         ],
     )
     def get(self, request):
+        for name in ("tenant", "status", "integration", "exception"):
+            value = request.query_params.get(name) or ""
+            if "\x00" in value or len(value) > 200:
+                raise ValidationError({name: ["Not a valid value."]})
         rows = replays_for(request.user)
         tenant = request.query_params.get("tenant")
         if tenant:
@@ -269,7 +278,7 @@ class ReplayListView(APIView):
                 raise Http404("No such integration.")
         exception = request.query_params.get("exception")
         if exception:
-            if not exception.isdigit():
+            if not exception.isdigit() or int(exception) > MAX_ID:
                 raise ValidationError({"exception": ["Expected an exception id."]})
             rows = rows.filter(exception_id=int(exception))
         rows = rows.prefetch_related("records").order_by("-created_at", "-id")

@@ -138,3 +138,10 @@ def test_cancel_from_the_detail_page(support, pending):
 def test_anonymous_visitors_are_sent_to_login(pending):
     response = Client().get("/approvals/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_hostile_filters_on_the_list_page_are_404(manager, contoso):
+    client = browser(manager)
+    assert client.get("/t/contoso/replays/?integration=%00").status_code == 404
+    assert client.get("/t/contoso/replays/?status=%00").status_code == 404
+    assert client.get("/t/%00x/replays/").status_code == 404

@@ -466,3 +466,11 @@ def test_a_record_in_an_unfinished_replay_cannot_be_discarded(as_user, support, 
     response = client.post(f"/api/v1/exceptions/{exception.pk}/discard", {"records": ["TE-1001"]}, format="json")
     assert response.status_code == 409
     assert states(exception)["TE-1001"] == "replay_requested"
+
+
+def test_hostile_query_parameters_are_4xx_never_500(as_user, manager, exception):
+    client = as_user(manager)
+    for query in ("tenant=%00", "status=%00", "integration=%00", "exception=%00", "exception=99999999999999999999"):
+        response = client.get(f"/api/v1/replays?{query}")
+        assert response.status_code in (200, 400, 404), query
+    assert client.post("/api/v1/exceptions/99999999999999999999/replay").status_code == 404
