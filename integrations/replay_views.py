@@ -168,7 +168,7 @@ def replay_form_context(user, exception):
     """Context of ``integrations/_replay_form.html`` for ``exception``: its
     records with their state, and whether ``user`` may request a replay."""
     latest = replays.latest_failures(exception)
-    active = replays._active_record_keys(exception)
+    active = replays.active_record_keys(exception)
     rows = [
         {
             "entity": key[0],

@@ -116,7 +116,7 @@ def latest_failures(exception):
     return latest
 
 
-def _active_record_keys(exception):
+def active_record_keys(exception):
     """(entity, record_id) of records already in an unfinished replay."""
     return set(
         ReplayRecord.objects.filter(replay__exception=exception, replay__status__in=ACTIVE_STATUSES).values_list(
@@ -214,7 +214,7 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
         )
         integration = exception.integration
         latest = latest_failures(exception)
-        active = _active_record_keys(exception)
+        active = active_record_keys(exception)
         if records is None:
             keys = [k for k, f in latest.items() if f.state not in REMEDIATED_STATES and k not in active]
             if not keys:
@@ -429,7 +429,7 @@ def discard(user, exception, *, records=None, note=""):
     with transaction.atomic():
         exception = SyncException.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=exception.pk)
         latest = latest_failures(exception)
-        active = _active_record_keys(exception)
+        active = active_record_keys(exception)
         if records is None:
             keys = [k for k, f in latest.items() if f.state not in REMEDIATED_STATES and k not in active]
             if not keys:
