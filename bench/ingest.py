@@ -144,6 +144,11 @@ def worker_pids(master):
     return pids
 
 
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_kib(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -360,9 +365,11 @@ def main():
     port = free_port()
     server = start_gunicorn(port, args.workers, args.threads)
     try:
-        workers = worker_pids(server.pid)
+        workers = workers_or(worker_pids(server.pid), server.pid)
+        cpu_before = sum(cpu_seconds(pid) for pid in workers)
         elapsed, accepted, errors = post_batches(port, key, bodies, args.clients)
-        rss = max((peak_rss_kib(pid) for pid in workers_or(workers, server.pid)), default=0)
+        cpu = sum(cpu_seconds(pid) for pid in workers) - cpu_before
+        rss = max((peak_rss_kib(pid) for pid in workers), default=0)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -381,9 +388,11 @@ def main():
         f"stored: {stored} runs, {failures} failures, {logs} log lines, {exceptions} exceptions "
         f"({occurrences} occurrences counted)"
     )
-    log(f"gunicorn worker peak RSS: {rss / 1024:.1f} MiB")
-    copy = copy_rate(runs)
-    log(f"PostgreSQL COPY of the same rows: {copy:,.0f} runs/s")
+    log(f"gunicorn worker peak RSS: {rss / 1024:.1f} MiB; worker CPU {1e6 * cpu / max(accepted, 1):.0f} us per run")
+    # Twice, and the mean: on a shared machine the load changes during a run.
+    rates = [copy_rate(runs) for _ in range(2)]
+    copy = sum(rates) / len(rates)
+    log(f"PostgreSQL COPY of the same rows: {copy:,.0f} runs/s (runs: {', '.join(f'{r:,.0f}' for r in rates)})")
     log(f"ratio ingest / COPY: {100 * ingest_rate / copy:.1f}%")
 
     ok = True

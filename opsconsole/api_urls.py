@@ -1,3 +1,9 @@
 """Staff API of the tenancy app (the audit log, contract 4.2)."""
 
-urlpatterns = []
+from django.urls import path
+
+from opsconsole import api
+
+urlpatterns = [
+    path("audit", api.AuditLogView.as_view(), name="opsconsole-audit"),
+]

@@ -16,7 +16,6 @@ _QUOTED = re.compile(r"\"[^\"]*\"|(?<![0-9A-Za-z])'[^']*'")
 # A maximal run of 8+ hex digits that holds at least one decimal digit.
 _HEX = re.compile(r"(?<![0-9A-Fa-f])(?=[A-Fa-f]*[0-9])[0-9A-Fa-f]{8,}(?![0-9A-Fa-f])")
 _DIGITS = re.compile(r"[0-9]+")
-_SPACE = re.compile(r"\s+")
 
 FINGERPRINT = "fingerprint"
 ERROR_CODE = "error_code"
@@ -26,12 +25,17 @@ MESSAGE = "message"
 def normalise_message(text):
     """``text`` with the variable parts replaced by placeholders: the same
     kind of error reads the same whatever record it happened to."""
-    text = _UUID.sub("<uuid>", text)
-    text = _EMAIL.sub("<email>", text)
-    text = _QUOTED.sub("<str>", text)
+    # Each pattern needs a character the cheap ``in`` tests look for first.
+    if "-" in text:
+        text = _UUID.sub("<uuid>", text)
+    if "@" in text:
+        text = _EMAIL.sub("<email>", text)
+    if '"' in text or "'" in text:
+        text = _QUOTED.sub("<str>", text)
     text = _HEX.sub("<hex>", text)
     text = _DIGITS.sub("<n>", text)
-    return _SPACE.sub(" ", text).strip()
+    # str.split() splits on exactly the characters \s matches in a str pattern.
+    return " ".join(text.split())
 
 
 def grouping_key(entity, error_code="", error_class="", message="", fingerprint="", normalised=None):

@@ -108,9 +108,18 @@ def check_strings(doc):
         raise Invalid(_nest(path, _text_problem(value)))
 
 
+def printable(text):
+    """``text`` safe to echo in an answer: NUL and unpaired surrogates
+    written as escapes, at most 200 characters."""
+    text = text if isinstance(text, str) else str(text)
+    if _BAD_CHAR.search(text):
+        text = text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+    return text[:200]
+
+
 def _nest(path, message):
     """DRF-shaped error for a problem at ``path`` inside a run document."""
-    path = [p if isinstance(p, str) else str(p) for p in path]
+    path = [printable(p) for p in path]
     if not path:
         return {"non_field_errors": [message]}
     head = path[0]
@@ -282,14 +291,14 @@ def _validate_run(doc, ctx):
     if status is None:
         errors["status"] = [REQUIRED]
     elif not isinstance(status, str) or status not in STATUSES:
-        errors["status"] = [f'"{status}" is not a valid choice (running, succeeded, partial, failed).'[:300]]
+        errors["status"] = [f'"{printable(status)}" is not a valid choice (running, succeeded, partial, failed).']
         status = None
 
     trigger = doc.get("trigger")
     if trigger is None:
         trigger = "schedule"
     elif not isinstance(trigger, str) or trigger not in TRIGGERS:
-        errors["trigger"] = [f'"{trigger}" is not a valid choice (schedule, event, manual, replay).'[:300]]
+        errors["trigger"] = [f'"{printable(trigger)}" is not a valid choice (schedule, event, manual, replay).']
 
     started_at = _timestamp(doc, "started_at", errors, required=True)
     if started_at is not None and started_at > ctx.latest_start:

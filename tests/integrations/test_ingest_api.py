@@ -471,3 +471,14 @@ def test_a_payload_nested_deeper_than_json_parsing_allows_is_a_400(worker, post_
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]
     assert table_counts() == before
+
+
+def test_errors_echo_hostile_keys_and_run_ids_escaped(worker, post_run):
+    raw = b'{"runs": [{"run_id": "r\\ud800"}, {"run_id": "ok", "worker": {"\\udc00": 1}}, {"\\u0000": 1}]}'
+    response = _raw_post(worker, raw, path="/api/v1/runs/batch")
+    assert response.status_code == 200
+    first, second, third = response.json()["results"]
+    assert first["run_id"] == "r\\ud800"
+    assert "run_id" in first["errors"]
+    assert "\\udc00" in second["errors"]["worker"][0]
+    assert "\\u0000" in third["errors"]

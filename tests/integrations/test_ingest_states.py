@@ -228,3 +228,18 @@ def test_listeners_hear_of_stored_runs_and_openings(post_run, contoso):
         ("runs", contoso.pk, [Run.objects.get().pk]),
         ("openings", contoso.pk, [(exception.pk, "opened")]),
     ]
+
+
+def test_recount_exceptions_follows_deleted_failures(post_run):
+    from integrations.ingest.service import recount_exceptions
+
+    post_run(f.run_doc("r1", failures=[fail("A"), fail("B")]))
+    post_run(f.run_doc("r2", failures=[fail("A")]))
+    exception = SyncException.objects.get()
+    assert (exception.occurrences, exception.records) == (3, 2)
+    Failure.objects.filter(record_id="B").delete()
+
+    recount_exceptions([exception.pk])
+
+    exception.refresh_from_db()
+    assert (exception.occurrences, exception.records) == (2, 1)

@@ -52,3 +52,9 @@ def test_api_docs_page_loads_its_assets_locally(client):
     body = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in body
     assert "cdn" not in body.lower()
+
+
+def test_the_schema_builds_without_warnings():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", "/dev/null")

@@ -1,0 +1,132 @@
+"""Retention (contract section 1): runs, their logs and their failures older
+than a tenant's ``retention_days`` (by the run's started_at) are deleted daily.
+
+Deletion goes in bounded batches, each its own transaction, so a large purge
+never holds long locks. Exceptions that lose failures get their counts
+recalculated from what remains. Exceptions themselves, their openings,
+replays, the audit log and everything in the sla app (closed months' figures,
+issued reports) are kept.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import CharField, Count, Max, Min, Value
+from django.db.models.functions import Cast, Concat, Length
+from django.utils import timezone
+
+from integrations.models import Failure, Run, RunLog, SyncException
+from opsconsole import audit
+from opsconsole.models import Tenant
+
+BATCH_SIZE = 2000
+
+
+def purge_expired(now=None, batch_size=BATCH_SIZE):
+    """django-q2 task (scheduled daily by ``ensure_schedules``): purge every
+    tenant, write a ``retention.purge`` audit entry for each tenant that lost
+    runs, and return the totals deleted."""
+    now = now or timezone.now()
+    totals = {"runs": 0, "logs": 0, "failures": 0, "exceptions_recounted": 0}
+    for tenant in Tenant.objects.select_related("partner").order_by("pk"):
+        cutoff = now - timedelta(days=tenant.retention_days)
+        result = purge_tenant(tenant.pk, cutoff, batch_size=batch_size)
+        for key, value in result.items():
+            totals[key] += value
+        if result["runs"]:
+            audit.record(
+                None,
+                "retention.purge",
+                tenant=tenant,
+                summary=(
+                    f"Purged {result['runs']} runs, {result['failures']} failures and {result['logs']} log lines "
+                    f"started before {cutoff:%Y-%m-%d %H:%M} UTC ({tenant.retention_days} days' retention)"
+                ),
+                data={**result, "cutoff": cutoff.isoformat(), "retention_days": tenant.retention_days},
+            )
+    return totals
+
+
+def purge_tenant(tenant_id, cutoff, *, batch_size=BATCH_SIZE):
+    """Delete the tenant's runs that started before ``cutoff``, with their
+    logs and failures.
+
+    1. Failures of those runs, a batch at a time, noting their exceptions.
+    2. Logs of those runs, a batch at a time.
+    3. The runs themselves (now childless), a batch at a time.
+    4. Recount the exceptions that lost failures.
+    """
+    old_runs = Run.objects.filter(tenant_id=tenant_id, started_at__lt=cutoff)
+    counts = {"runs": 0, "logs": 0, "failures": 0, "exceptions_recounted": 0}
+    affected = set()
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Failure.objects.filter(run__in=old_runs.values("pk")).values_list("pk", "exception_id")[:batch_size]
+            )
+            if not rows:
+                break
+            Failure.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
+        affected.update(exception_id for _, exception_id in rows)
+        counts["failures"] += len(rows)
+    while True:
+        with transaction.atomic():
+            ids = list(RunLog.objects.filter(run__in=old_runs.values("pk")).values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                break
+            RunLog.objects.filter(pk__in=ids).delete()
+        counts["logs"] += len(ids)
+    while True:
+        with transaction.atomic():
+            ids = list(old_runs.order_by("started_at").values_list("pk", flat=True)[:batch_size])
+            if not ids:
+                break
+            Run.objects.filter(pk__in=ids).delete()
+        counts["runs"] += len(ids)
+    affected = sorted(affected)
+    for i in range(0, len(affected), batch_size):
+        recount_exceptions(affected[i : i + batch_size])
+    counts["exceptions_recounted"] = len(affected)
+    return counts
+
+
+@transaction.atomic
+def recount_exceptions(exception_ids):
+    """Set occurrences (failures), records (distinct entity, record_id) and
+    first/last seen of these exceptions from the failures that remain. With
+    none left, the counts are 0 and first/last seen keep their history.
+
+    The rows are locked first, so an ingest adding a failure meanwhile either
+    is counted here or adds its own increment after this commits."""
+    exceptions = {e.pk: e for e in SyncException.objects.select_for_update().filter(pk__in=exception_ids)}
+    # Length-prefixed, so no pair of (entity, record_id) can collide.
+    record_key = Concat(
+        Cast(Length("entity"), CharField()), Value(":"), "entity", "record_id", output_field=CharField()
+    )
+    stats = {
+        row["exception_id"]: row
+        for row in Failure.objects.filter(exception_id__in=exceptions)
+        .values("exception_id")
+        .annotate(
+            n=Count("pk"),
+            distinct_records=Count(record_key, distinct=True),
+            first=Min("occurred_at"),
+            last=Max("occurred_at"),
+        )
+    }
+    changed = []
+    for pk, exception in exceptions.items():
+        row = stats.get(pk)
+        desired = {
+            "occurrences": row["n"] if row else 0,
+            "records": row["distinct_records"] if row else 0,
+            "first_seen": row["first"] if row else exception.first_seen,
+            "last_seen": row["last"] if row else exception.last_seen,
+        }
+        if any(getattr(exception, k) != v for k, v in desired.items()):
+            for k, v in desired.items():
+                setattr(exception, k, v)
+            changed.append(exception)
+    if changed:
+        SyncException.objects.bulk_update(changed, ["occurrences", "records", "first_seen", "last_seen"])
+    return len(changed)

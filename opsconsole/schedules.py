@@ -1,0 +1,43 @@
+"""Recurring django-q2 tasks, created or updated by name by
+``python manage.py ensure_schedules`` (run at every deployment/start).
+
+Each app adds its entries to SCHEDULES; a name identifies a schedule, so
+changing an entry here updates the existing row instead of adding a second.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    name: str
+    func: str  # dotted path of a function taking primitives only
+    schedule_type: str  # django_q.models.Schedule.MINUTES, HOURLY, DAILY, ...
+    minutes: int | None = None  # for MINUTES
+    # First run: this many minutes past the next full hour (UTC), so daily
+    # jobs run at a quiet, predictable time rather than at deploy time.
+    first_run_minute: int = 0
+    first_run_hour: int | None = None
+
+    def first_run(self, now=None):
+        now = now or timezone.now()
+        start = now.replace(minute=self.first_run_minute, second=0, microsecond=0)
+        if self.first_run_hour is not None:
+            start = start.replace(hour=self.first_run_hour)
+            while start <= now:
+                start += timedelta(days=1)
+        else:
+            while start <= now:
+                start += timedelta(hours=1)
+        return start
+
+
+SCHEDULES = [
+    # Contract section 1: runs, logs and failures older than retention_days.
+    ScheduleSpec(
+        "retention.purge_expired", "integrations.retention.purge_expired", "D", first_run_hour=3, first_run_minute=17
+    ),
+]

@@ -1,0 +1,115 @@
+"""seed_demo: the demo configuration goes through apply_config's code and its
+history through the worker API's ingest code. Seeding takes seconds, so each
+test seeds once and checks several things."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import time_machine
+from django.core.management import call_command
+from django.test import Client
+
+from integrations.models import Integration, Run, SyncException
+from opsconsole.models import AuditEntry, Partner, Tenant, User
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+PATTERNS = {
+    "opportunity_to_project",
+    "time_expense_posting",
+    "billing_milestone_sync",
+    "utilization_analytics",
+    "revenue_recognition",
+    "master_data_sync",
+}
+
+
+def seed(*args, at=NOW):
+    out = StringIO()
+    with time_machine.travel(at, tick=False):
+        call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_builds_the_demo_through_config_and_ingest(db):
+    days = 5
+    out = seed("--days", str(days))
+
+    # Configuration, through apply_config.
+    partner = Partner.objects.get(slug="northwind")
+    assert partner.product_name == "Northwind Managed Integrations"
+    assert partner.logo.startswith("data:image/svg+xml;base64,")
+    zones = dict(Tenant.objects.filter(partner=partner).values_list("slug", "timezone"))
+    assert zones == {"contoso": "America/Chicago", "fabrikam": "Europe/Berlin", "tailspin": "Asia/Singapore"}
+    assert all(t.business_hours["holidays"] for t in Tenant.objects.all())
+    assert set(Integration.objects.values_list("pattern", flat=True)) >= PATTERNS
+    assert Integration.objects.count() >= 6
+    assert AuditEntry.objects.filter(action="config.apply").count() == 1
+
+    # Users with the printed password.
+    assert "password: demo" in out
+    for email, role in [
+        ("admin@northwind.example", "partner_admin"),
+        ("max@northwind.example", "manager"),
+        ("ana@northwind.example", "support"),
+        ("cfo@contoso.example", "customer_approver"),
+        ("viewer@contoso.example", "customer_viewer"),
+    ]:
+        assert email in out
+        assert User.objects.get(email=email).role == role
+        assert Client().login(email=email, password="demo"), email
+
+    # A progress line per tenant and day; nothing rejected by ingest.
+    lines = out.splitlines()
+    assert len([line for line in lines if line.split(" ")[0] in zones]) == 3 * (days + 1)
+    assert not [line for line in lines if line.startswith("  rejected")]
+    assert ", 0 rejected," in out
+
+    # History for every integration, of every kind.
+    for integration in Integration.objects.all():
+        runs = Run.objects.filter(integration=integration)
+        assert runs.earliest("started_at").started_at < NOW - timedelta(days=days - 1), integration
+        assert runs.latest("started_at").started_at < NOW
+    assert {"succeeded", "partial", "failed"} <= set(Run.objects.values_list("status", flat=True))
+    classes = set(SyncException.objects.values_list("error_class", flat=True))
+    assert {"validation", "rate_limit", "timeout", "mapping", "reference"} <= classes
+
+    # A heartbeat gap (tailspin's master data is down now), nothing inside maintenance.
+    master = Integration.objects.get(tenant__slug="tailspin", slug="master-data-sync")
+    assert Run.objects.filter(integration=master).latest("started_at").started_at < NOW - timedelta(hours=3)
+    window = Tenant.objects.get(slug="tailspin").maintenance_windows.get()
+    assert window.start > NOW - timedelta(days=days)
+    assert not Run.objects.filter(tenant=window.tenant, started_at__gte=window.start, started_at__lt=window.end)
+
+    # Staff acknowledged and resolved exceptions, in the past.
+    staff_actions = AuditEntry.objects.filter(actor__in=["ana@northwind.example", "tom@northwind.example"])
+    assert staff_actions.filter(action="exception.acknowledge").exists()
+    assert staff_actions.filter(action="exception.resolve").exists()
+    assert not staff_actions.filter(at__gte=NOW).exists()
+    acknowledged = SyncException.objects.filter(acknowledged_at__isnull=False)
+    assert acknowledged.exists()
+    for exception in acknowledged:
+        assert exception.opened_at <= exception.acknowledged_at < NOW
+        assert exception.openings.order_by("-opened_at").first().acknowledged_at is not None
+
+
+def test_a_second_run_adds_nothing_and_reset_starts_again(db):
+    seed("--days", "2")
+    runs = set(Run.objects.values_list("pk", flat=True))
+    assert runs
+
+    out = seed("--days", "2", at=NOW + timedelta(minutes=5))
+    assert "History already present" in out
+    assert set(Run.objects.values_list("pk", flat=True)) == runs
+    assert AuditEntry.objects.filter(action="config.apply").count() == 1
+
+    seed("--reset", "--days", "1", at=NOW + timedelta(hours=1))
+    assert Run.objects.exists()
+    assert not runs & set(Run.objects.values_list("pk", flat=True))
+    assert Partner.objects.filter(slug="northwind").count() == 1
+    assert AuditEntry.objects.filter(action="demo.reset").count() == 1
+
+
+def test_if_empty_does_nothing_when_a_partner_exists(northwind):
+    out = seed("--if-empty")
+    assert "no demo data added" in out
+    assert not Tenant.objects.exists()
