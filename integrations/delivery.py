@@ -6,7 +6,6 @@ One delivery id is kept across the retries of one dispatch."""
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import socket
 import time
@@ -15,11 +14,12 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from opsconsole.lib import outbound_urls
 
 # Bytes of an error answer kept in Delivery.error.
 ERROR_LIMIT = 500
@@ -66,31 +66,9 @@ _opener = urllib.request.build_opener(_NoRedirect)
 
 
 def target_refusal(url):
-    """Why ``url`` may not be posted to, or "" when it may. Loopback, private
-    and link-local targets (and plain http) need OPSCONSOLE_ALLOW_PRIVATE_WEBHOOKS."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "not an http(s) URL"
-    if getattr(settings, "OPSCONSOLE_ALLOW_PRIVATE_WEBHOOKS", False):
-        return ""
-    if parts.scheme != "https":
-        return "webhook URLs must use https"
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        return f"cannot resolve {parts.hostname}: {exc}"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_reserved
-            or address.is_multicast
-            or address.is_unspecified
-        ):
-            return f"{parts.hostname} resolves to a private address ({address})"
-    return ""
+    """Why ``url`` may not be posted to, or "" when it may: checked again at
+    sending time, against the addresses the host resolves to now."""
+    return outbound_urls.url_problem(url) or ""
 
 
 def post_signed(url, body, *, secret, event, delivery_id, timeout=None):

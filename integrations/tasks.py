@@ -3,28 +3,10 @@ model instances, so a task survives a worker restart."""
 
 from integrations import delivery, replays
 
-# The periodic sweep (see migration 0003_replays_schedules): queues expired
+# The periodic sweep (opsconsole.schedules, every minute): queues expired
 # leases again and delivers replays whose next try has come, so that a
 # delivery whose worker died is picked up even if its task was lost.
 HOUSEKEEPING_SCHEDULE = "replay-housekeeping"
-
-
-def ensure_schedules():
-    """Create the periodic replay sweep once, by name (django-q2 refuses
-    duplicate names). Migration 0003_replays_schedules does the same."""
-    from django.utils import timezone
-    from django_q.models import Schedule
-
-    Schedule.objects.get_or_create(
-        name=HOUSEKEEPING_SCHEDULE,
-        defaults={
-            "func": "integrations.tasks.replay_housekeeping",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-            "next_run": timezone.now(),
-        },
-    )
 
 
 def deliver_replay(replay_id):

@@ -4,6 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -126,19 +127,20 @@ def test_the_periodic_sweep_requeues_expired_leases(worker, support, exception, 
     assert response.status_code == 200
 
 
-def test_the_housekeeping_schedule_is_created_once_by_its_migration(db):
-    import importlib
+@time_machine.travel("2026-11-26T12:00:30Z", tick=False)
+def test_ensure_schedules_creates_the_replay_sweep_every_minute(db):
+    from datetime import UTC, datetime
+    from io import StringIO
 
-    from django.apps import apps
+    from django.core.management import call_command
     from django_q.models import Schedule
 
-    migration = importlib.import_module("integrations.migrations.0003_replays_schedules")
-    migration.create(apps, None)
-    migration.create(apps, None)
-    tasks.ensure_schedules()
+    call_command("ensure_schedules", stdout=StringIO())
+    call_command("ensure_schedules", stdout=StringIO())
     schedule = Schedule.objects.get(name=tasks.HOUSEKEEPING_SCHEDULE)
     assert schedule.func == "integrations.tasks.replay_housekeeping"
     assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes == 1
+    assert schedule.next_run == datetime(2026, 11, 26, 12, 1, 30, tzinfo=UTC)
 
 
 @pytest.mark.django_db(transaction=True)

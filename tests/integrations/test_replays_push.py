@@ -200,7 +200,7 @@ def test_private_targets_are_refused_unless_allowed(contoso, support, django_cap
         replay = request_replay(support, exception, django_capture_on_commit_callbacks)
     assert receiver.requests == []
     row = Delivery.objects.get(replay=replay)
-    assert row.error.startswith("refused:") and "private address" in row.error
+    assert row.error.startswith("refused:") and "loopback" in row.error
 
 
 def test_the_signature_covers_timestamp_and_exact_body():
