@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 
 from integrations import replays
-from integrations.api.replays import get_exception_for_user, get_replay_for_user, replays_for
+from integrations.access import get_exception_for_user, get_replay_for_user, replays_for
 from integrations.models import REMEDIATED_STATES, Integration, ReplayStatus
 from opsconsole.access import get_tenant_for_user
 from opsconsole.roles import Perm, can

@@ -3,8 +3,18 @@
 from django.urls import include, path
 
 from integrations import views
+from integrations.views import exceptions, inbox, runs
 
 urlpatterns = [
     path("t/<slug:tenant>/", views.tenant_overview, name="integrations-tenant"),
-    path("", include("integrations.replay_urls")),
+    path("t/<slug:tenant>/i/<slug:integration>/", runs.integration_page, name="integrations-integration"),
+    path("runs/<int:pk>/", runs.run_page, name="integrations-run"),
+    path("inbox/", inbox.inbox, name="integrations-inbox"),
+    path("inbox/bulk/", inbox.inbox_bulk, name="integrations-inbox-bulk"),
+    path("exceptions/<int:pk>/", exceptions.exception_page, name="integrations-exception"),
 ]
+urlpatterns += [
+    path(f"exceptions/<int:pk>/{name}/", view, name=f"integrations-exception-{name}")
+    for name, view in exceptions.action_views.items()
+]
+urlpatterns += [path("", include("integrations.replay_urls"))]

@@ -9,43 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations import replays
-from integrations.models import Integration, Replay, ReplayStatus, SyncException
+from integrations.access import get_exception_for_user, get_replay_for_user, replays_for
+from integrations.models import Integration, Replay, ReplayStatus
 from opsconsole.access import get_tenant_for_user, require, tenants_for
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import IngestKey, ReadOrStaff, StaffOnly
 from opsconsole.roles import Perm
-
-# Ids beyond a 64-bit integer exist nowhere (and SQLite cannot take them).
-MAX_ID = 2**63 - 1
-
-# -- access ------------------------------------------------------------------------
-
-
-def replays_for(user):
-    """Replays of the tenants ``user`` (or a key) may see."""
-    return Replay.objects.filter(tenant__in=tenants_for(user)).select_related(
-        "tenant", "integration", "requested_by", "approved_by"
-    )
-
-
-def get_replay_for_user(user, pk):
-    replay = replays_for(user).filter(pk=pk).first()
-    if replay is None:
-        raise Http404("No such replay.")
-    return replay
-
-
-def get_exception_for_user(user, pk):
-    if int(pk) > MAX_ID:
-        raise Http404("No such exception.")
-    exception = (
-        SyncException.objects.filter(tenant__in=tenants_for(user), pk=pk)
-        .select_related("tenant", "integration")
-        .first()
-    )
-    if exception is None:
-        raise Http404("No such exception.")
-    return exception
 
 
 def _document(replay):
@@ -278,7 +247,7 @@ class ReplayListView(APIView):
                 raise Http404("No such integration.")
         exception = request.query_params.get("exception")
         if exception:
-            if not exception.isdigit() or int(exception) > MAX_ID:
+            if not exception.isdigit() or int(exception) >= 2**63:
                 raise ValidationError({"exception": ["Expected an exception id."]})
             rows = rows.filter(exception_id=int(exception))
         rows = rows.prefetch_related("records").order_by("-created_at", "-id")

@@ -1,13 +1,20 @@
 """Template filters for text that workers wrote: bounded, and with control
 characters shown as visible escapes rather than passed to the browser."""
 
-import re
+import unicodedata
 
 from django import template
 
 register = template.Library()
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Control, format (bidi overrides, zero-width), separator and surrogate characters.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def _visible(char):
+    if char in "\n\t" or unicodedata.category(char) not in _HIDDEN:
+        return char
+    return f"\\u{ord(char):04x}" if ord(char) > 0xFF else f"\\x{ord(char):02x}"
 
 
 @register.filter
@@ -23,7 +30,7 @@ def printable(value, limit=500):
         limit = 500
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more characters)"
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return "".join(_visible(c) for c in text)
 
 
 @register.filter

@@ -62,7 +62,8 @@ def test_support_requests_manager_approves_worker_succeeds_exception_resolves(
 
     # 1. Support requests a replay of both records, patching one.
     sign_in(page, base, support.email)
-    page.goto(f"{base}/exceptions/{exception.pk}/replay/")
+    page.goto(f"{base}/exceptions/{exception.pk}/")
+    assert page.locator(".status-line .badge").first.inner_text() == "open"
     assert page.get_by_label("TE-1001").is_checked() and page.get_by_label("TE-1002").is_checked()
     page.get_by_label("Reason").fill("Project P-77 reopened in NetSuite")
     page.get_by_label("Patch").fill('{"TE-1001": {"project": "P-78"}}')
@@ -96,8 +97,13 @@ def test_support_requests_manager_approves_worker_succeeds_exception_resolves(
     status, doc = worker_post(base, key, f"replays/{replay.pk}/result", {"status": "succeeded"})
     assert status == 200 and doc["status"] == "succeeded"
 
-    # 4. The replay page shows the outcome and the exception resolved.
-    page.goto(f"{base}/replays/{replay.pk}/")
+    # 4. The exception page shows it resolved, with the replay; the replay page shows the outcome.
+    page.goto(f"{base}/exceptions/{exception.pk}/")
+    assert page.locator(".status-line .badge").first.inner_text() == "resolved"
+    assert "succeeded" in page.locator(".replays").inner_text()
+    assert "No record of this exception can be replayed" in page.locator(".replay-form").inner_text()
+    page.locator(".replays a").first.click()
+    page.wait_for_url(f"{base}/replays/{replay.pk}/")
     assert page.locator("h1 .badge").inner_text() == "succeeded"
     assert page.locator(".exception-status").inner_text() == "resolved"
     history = page.locator(".history").inner_text()

@@ -8,7 +8,7 @@ from opsconsole.models import AuditEntry
 from opsconsole.roles import Role
 from tests import factories as f
 
-HOSTILE = "<script>alert(1)</script>\x07\x1b[31m"
+HOSTILE = "<script>alert(1)</script>\x07\x1b[31m\u202e"
 
 
 def browser(user):
@@ -21,7 +21,7 @@ def browser(user):
 def pushed_exception(contoso):
     integration = f.make_integration(contoso, "billing-sync", approval_required=True)
     exception = f.make_exception_with_records(integration, ["INV-1", "INV-2"])
-    f.make_failure(exception, "INV-1", message=HOSTILE + "x" * 5000, payload={"note": HOSTILE})
+    f.make_failure(exception, record_id="INV-1", message=HOSTILE + "x" * 5000, payload={"note": HOSTILE})
     return exception
 
 
@@ -49,7 +49,7 @@ def test_the_request_form_creates_a_replay_and_goes_to_it(support, pushed_except
     assert "Replay requested; it waits for approval" in html
     assert "P-78" in html and "INV-1" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    assert "\x07" not in html and "\x1b" not in html and "\\x07" in html
+    assert "\x07" not in html and "\x1b" not in html and "\u202e" not in html and "\\x07" in html
     assert "x" * 1000 not in html  # long messages are bounded
     assert "You requested this replay" in html and "Approve</button>" not in html
 

@@ -75,7 +75,7 @@ def test_support_requests_a_replay_of_every_record_and_gets_the_document(as_user
 
 
 def test_it_replays_the_latest_failure_of_each_record(as_user, support, exception):
-    newer = f.make_failure(exception, "TE-1001", payload={"hours": 8}, operation="update", error_code="ERP-9")
+    newer = f.make_failure(exception, record_id="TE-1001", payload={"hours": 8}, operation="update", error_code="ERP-9")
     doc = request(as_user(support), exception, records=["TE-1001"]).json()
     assert len(doc["records"]) == 1
     assert doc["records"][0]["payload"] == {"hours": 8}

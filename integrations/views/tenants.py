@@ -1,4 +1,4 @@
-"""Integration pages (HTML)."""
+"""The tenant overview page (HTML): its integrations with health."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render

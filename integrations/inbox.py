@@ -1,0 +1,197 @@
+"""Which exceptions a list shows, and in what order: the filters shared by
+``GET /api/v1/exceptions`` (contract 4.1) and the HTML inbox.
+
+Most urgent first: open and acknowledged before the rest, then priority,
+then the opening time. Within one tenant and priority the SLA deadlines grow
+with the opening time, so this is the order of time left on the clock.
+"""
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.access import exceptions_for
+from integrations.api import params
+from integrations.ingest.grouping import normalise_message
+from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
+from opsconsole.access import tenants_for
+from sla.clock import business_hours_of, latest_start_due_by, objectives_by_tenant
+from sla.models import ObjectiveKind
+
+SAVED_VIEWS = {
+    "mine": "Mine",
+    "unassigned-urgent": "Unassigned P1/P2",
+    "breaching": "Breaching within 2 hours",
+}
+BREACH_HORIZON = dt.timedelta(hours=2)
+
+
+URGENCY = ("priority", "opened_at", "id")
+
+
+class OpenFirst:
+    """Open and acknowledged exceptions, then the rest, each by urgency: a
+    sliceable, countable sequence for Django's Paginator that runs two
+    indexed queries instead of sorting the whole table on a CASE expression.
+    Counting and any page take at most two queries each."""
+
+    ordered = True
+
+    def __init__(self, qs):
+        self.open = qs.filter(status__in=OPEN_STATUSES).order_by(*URGENCY)
+        self.rest = qs.exclude(status__in=OPEN_STATUSES).order_by(*URGENCY)
+        self._open_count = None
+
+    def select_related(self, *fields):
+        chained = OpenFirst.__new__(OpenFirst)
+        chained.open = self.open.select_related(*fields)
+        chained.rest = self.rest.select_related(*fields)
+        chained._open_count = None
+        return chained
+
+    def open_count(self):
+        if self._open_count is None:
+            self._open_count = self.open.count()
+        return self._open_count
+
+    def count(self):
+        return self.open_count() + self.rest.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __iter__(self):
+        yield from self.open
+        yield from self.rest
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop
+        n_open = self.open_count()
+        rows = []
+        if start < n_open:
+            rows += list(self.open[start : n_open if stop is None else min(stop, n_open)])
+        if stop is None or stop > n_open:
+            rest_start = max(0, start - n_open)
+            rows += list(self.rest[rest_start : None if stop is None else stop - n_open])
+        return rows
+
+
+def urgency_order(qs, only_open=False):
+    """Most urgent first. When only open and acknowledged exceptions can be
+    in the list, the order is (priority, opened_at), which the partial index
+    exception_open_urgency serves; otherwise those come first, then the rest."""
+    if only_open:
+        return qs.order_by(*URGENCY)
+    return OpenFirst(qs)
+
+
+# A record id matches at most this many exceptions in a search.
+RECORD_MATCHES = 1000
+
+
+def search(qs, user, q):
+    """Title (the normalised message: ``q`` is matched both as typed and
+    normalised, so "Project P-77 is closed" finds "Project P-<n> is closed"),
+    error code, an exception id (``812`` or ``#812``) or a record id.
+
+    On PostgreSQL the title and error code are served by the trigram indexes
+    of migration 0003; record ids by failure_tenant_record, looked up first
+    so that every branch of the OR can use an index."""
+    cond = Q(title__icontains=q) | Q(error_code__icontains=q)
+    normalised = normalise_message(q)
+    if normalised and normalised != q:
+        cond |= Q(title__icontains=normalised)
+    ids = set(
+        Failure.objects.filter(tenant__in=tenants_for(user), record_id=q)
+        .values_list("exception_id", flat=True)
+        .distinct()[:RECORD_MATCHES]
+    )
+    digits = q.lstrip("#")
+    if digits.isdigit() and len(digits) < 18:
+        ids.add(int(digits))
+    if ids:
+        cond |= Q(pk__in=sorted(ids))
+    return qs.filter(cond)
+
+
+def breaching(qs, tenants, now, horizon=BREACH_HORIZON):
+    """Exceptions whose acknowledge or resolve deadline is past or falls
+    within ``horizon``: per tenant and priority, those opened before the
+    latest opening time that would be due by then."""
+    tenants = list(tenants)
+    objectives = objectives_by_tenant(tenants)
+    limit = now + horizon
+    cond = Q(pk__in=[])
+    for tenant in tenants:
+        hours = business_hours_of(tenant)
+        for (kind, priority), minutes in objectives.get(tenant.pk, {}).items():
+            latest = latest_start_due_by(limit, minutes, hours)
+            if kind == ObjectiveKind.ACKNOWLEDGE:
+                cond |= Q(
+                    tenant=tenant,
+                    priority=priority,
+                    status=ExceptionStatus.OPEN,
+                    opened_at__lte=latest,
+                )
+            else:
+                cond |= Q(tenant=tenant, priority=priority, status__in=OPEN_STATUSES, opened_at__lte=latest)
+    return qs.filter(cond)
+
+
+def filter_exceptions(user, query, *, default_open=False, now=None):
+    """(queryset, filters) for ``query`` (a QueryDict). 400 on malformed
+    values, 404 on an unknown or unreachable tenant or integration."""
+    now = now or timezone.now()
+    qs = exceptions_for(user)
+    filters = {}
+    tenant = params.tenant(query, user)
+    if tenant is not None:
+        qs = qs.filter(tenant=tenant)
+        filters["tenant"] = tenant
+    integrations = params.integration(query, user, tenant)
+    if integrations is not None:
+        qs = qs.filter(integration__in=integrations)
+        filters["integration"] = integrations[0].slug
+    statuses = params.choice(query, "status", ExceptionStatus.values + ["all"])
+    only_open = False
+    if statuses and "all" not in statuses:
+        qs = qs.filter(status__in=statuses)
+        only_open = set(statuses) <= set(OPEN_STATUSES)
+    elif statuses is None and default_open:
+        qs = qs.filter(status__in=OPEN_STATUSES)
+        only_open = True
+    filters["status"] = statuses
+    priorities = params.choice(query, "priority", Priority.values)
+    if priorities:
+        qs = qs.filter(priority__in=priorities)
+    filters["priority"] = priorities
+    assignee = params.text(query, "assignee", max_length=320)
+    if assignee == "me":
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee__email__iexact=assignee)
+    filters["assignee"] = assignee
+    error_class = params.text(query, "error_class")
+    if error_class:
+        qs = qs.filter(error_class=error_class)
+    filters["error_class"] = error_class
+    q = params.text(query, "q")
+    if q:
+        qs = search(qs, user, q)
+    filters["q"] = q
+    view = params.choice(query, "view", list(SAVED_VIEWS))
+    view = view[0] if view else None
+    if view == "mine":
+        qs = qs.filter(assignee_id=getattr(user, "pk", None))
+    elif view == "unassigned-urgent":
+        qs = qs.filter(assignee__isnull=True, priority__in=[Priority.P1, Priority.P2], status__in=OPEN_STATUSES)
+        only_open = True
+    elif view == "breaching":
+        qs = breaching(qs, [tenant] if tenant else tenants_for(user).select_related(None), now)
+    filters["view"] = view
+    return urgency_order(qs, only_open), filters

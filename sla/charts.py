@@ -1,0 +1,76 @@
+"""Plotly figures of the SLA and trends pages (and the reports), built from
+plain data. Pure: no Django import. Pages embed ``figure_json`` and load the
+locally served plotly.min.js (never a CDN)."""
+
+import plotly.graph_objects as go
+
+LABELS = {
+    "run_success": "Run success",
+    "record_success": "Record success",
+    "freshness": "Freshness",
+    "timeliness": "Timeliness",
+    "acknowledge": "Acknowledge",
+    "resolve": "Resolve",
+}
+
+
+def _layout(fig, title, ytitle):
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        height=280,
+        yaxis_title=ytitle,
+        legend={"orientation": "h", "y": -0.2},
+        template="plotly_white",
+    )
+    return fig
+
+
+def attainment_figure(days, attained, target, title):
+    """Daily attainment (%) of one objective, with its target as a dashed line.
+    ``days``: ISO dates; ``attained``: percent or None (no data that day)."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=days, y=attained, mode="lines+markers", name="Attained", connectgaps=False))
+    fig.add_trace(
+        go.Scatter(x=days, y=[target] * len(days), mode="lines", name=f"Target {target:g}%", line={"dash": "dash"})
+    )
+    values = [v for v in attained if v is not None] + [target]
+    fig.update_yaxes(range=[max(0.0, min(values) - 1.0), 100.5], ticksuffix="%")
+    return _layout(fig, title, "Attained")
+
+
+def failures_by_class_figure(starts, by_class):
+    """Stacked bars: failure occurrences per bucket by error class."""
+    fig = go.Figure()
+    for cls in sorted(by_class):
+        fig.add_trace(go.Bar(x=starts, y=by_class[cls], name=cls))
+    if not by_class:
+        fig.add_trace(go.Bar(x=starts, y=[0] * len(starts), name="No failures"))
+    fig.update_layout(barmode="stack")
+    return _layout(fig, "Failures by class", "Occurrences")
+
+
+def opened_resolved_figure(starts, opened, resolved):
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=starts, y=opened, name="Opened"))
+    fig.add_trace(go.Bar(x=starts, y=resolved, name="Resolved"))
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Exceptions opened vs resolved", "Exceptions")
+
+
+def backlog_figure(starts, open_at_end):
+    fig = go.Figure(go.Scatter(x=starts, y=open_at_end, mode="lines+markers", name="Open at end", line_shape="hv"))
+    return _layout(fig, "Backlog (open at the end of each bucket)", "Exceptions")
+
+
+def response_times_figure(starts, mtta, mttr):
+    """Median acknowledge and resolve times, in business minutes."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=starts, y=mtta, mode="lines+markers", name="Median time to acknowledge"))
+    fig.add_trace(go.Scatter(x=starts, y=mttr, mode="lines+markers", name="Median time to resolve"))
+    return _layout(fig, "MTTA / MTTR", "Business minutes")
+
+
+def figure_json(fig):
+    """The figure as a JSON string for ``Plotly.newPlot`` in the page script."""
+    return fig.to_json()

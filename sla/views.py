@@ -1,0 +1,151 @@
+"""SLA and trends pages of a tenant, in the tenant's time zone."""
+
+import json
+import re
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+
+from opsconsole.access import get_tenant_for_user
+from sla import charts
+from sla.burn import burn_rates
+from sla.engine import month_bounds, objectives_context, sla_rows
+from sla.rollups import day_start, days_between, local_day
+from sla.trends import trends
+
+PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
+POOLED_KINDS = ("run_success", "record_success", "freshness", "timeliness")
+
+
+def _period(request, tenant, now):
+    """(year, month, error) from ?period=YYYY-MM, default the current local month."""
+    today = local_day(now, tenant.tzinfo)
+    value = request.GET.get("period") or ""
+    m = PERIOD_RE.match(value)
+    if not value:
+        return today.year, today.month, None
+    if not m or not (1 <= int(m.group(2)) <= 12) or not (1971 <= int(m.group(1)) <= 9998):
+        return today.year, today.month, "The period must be a month as YYYY-MM; showing the current month."
+    return int(m.group(1)), int(m.group(2)), None
+
+
+def _local(dt, tenant):
+    """A time as the tenant reads it (pages show the tenant's clock, not the server's)."""
+    return dt.astimezone(tenant.tzinfo).strftime("%Y-%m-%d %H:%M %z")
+
+
+def _counts(row):
+    """Good / total as a person reads them: timeliness in hours."""
+    if row["objective"] == "timeliness":
+        return f"{row['good'] / 3600:,.1f} h of {row['total'] / 3600:,.1f} h on time"
+    return f"{row['good']:,} / {row['total']:,}"
+
+
+def _figure(fig):
+    return json.loads(charts.figure_json(fig))
+
+
+def daily_attainment(tenant, start, end, now):
+    """{objective: (days, attained list, target)} of the pooled rows, one point per local day."""
+    tz = tenant.tzinfo
+    series = {}
+    context = objectives_context(tenant)
+    last = min(local_day(end - timedelta(microseconds=1), tz), local_day(now, tz))
+    for d in days_between(local_day(start, tz), last):
+        for row in sla_rows(tenant, day_start(d, tz), day_start(d + timedelta(days=1), tz), now=now, context=context):
+            if row["integration"] is None and row["objective"] in POOLED_KINDS:
+                days, values, _ = series.setdefault(row["objective"], ([], [], row["target"]))
+                days.append(d.isoformat())
+                values.append(row["attained"])
+    return series
+
+
+@login_required
+def sla_page(request, tenant):
+    tenant = get_tenant_for_user(request.user, tenant)
+    now = timezone.now()
+    year, month, error = _period(request, tenant, now)
+    start, end = month_bounds(tenant, year, month)
+    rows = sla_rows(tenant, start, end, now=now)
+    burns = {b.key: b for b in burn_rates(tenant, now)}
+    for row in rows:
+        row["target_label"] = f"{row['target']:g}%"
+        row["counts_label"] = _counts(row)
+        burn = burns.get((row["objective"], row["integration"], row["priority"]))
+        row["burn_1h"] = burn.rates.get("1h") if burn else None
+        row["burn_6h"] = burn.rates.get("6h") if burn else None
+        row["burning"] = bool(burn and burn.firing)
+    figures = []
+    for kind, (days, values, target) in daily_attainment(tenant, start, end, now).items():
+        title = f"{charts.LABELS[kind]}: daily attainment (all integrations)"
+        figure = _figure(charts.attainment_figure(days, values, target, title))
+        figures.append({"id": f"chart-{kind}", "title": title, "figure": figure})
+    context = {
+        "tenant": tenant,
+        "rows": rows,
+        "period": f"{year:04d}-{month:02d}",
+        "start": _local(start, tenant),
+        "end": _local(end, tenant),
+        "now": _local(now, tenant),
+        "error": error,
+        "figures": figures,
+        "labels": charts.LABELS,
+    }
+    return render(request, "sla/sla.html", context)
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+@login_required
+def trends_page(request, tenant):
+    tenant = get_tenant_for_user(request.user, tenant)
+    now = timezone.now()
+    today = local_day(now, tenant.tzinfo)
+    first = _date(request.GET.get("from")) or today - timedelta(days=29)
+    after_last = _date(request.GET.get("to")) or today + timedelta(days=1)
+    bucket = request.GET.get("bucket") if request.GET.get("bucket") in ("day", "week") else "day"
+    error = None
+    if after_last <= first or (after_last - first).days > 3700 or first.year < 1971 or after_last.year > 9998:
+        error = "The range is not valid; showing the last 30 days."
+        first, after_last = today - timedelta(days=29), today + timedelta(days=1)
+    buckets = trends(tenant, first, after_last, bucket, now=now)
+    starts = [b["start"].astimezone(tenant.tzinfo).strftime("%Y-%m-%d") for b in buckets]
+    classes = sorted({c for b in buckets for c in b["failures"]["by_error_class"]})
+    by_class = {c: [b["failures"]["by_error_class"].get(c, 0) for b in buckets] for c in classes}
+    figures = [
+        ("chart-failures", charts.failures_by_class_figure(starts, by_class)),
+        (
+            "chart-opened",
+            charts.opened_resolved_figure(
+                starts,
+                [b["exceptions"]["opened"] for b in buckets],
+                [b["exceptions"]["resolved"] for b in buckets],
+            ),
+        ),
+        ("chart-backlog", charts.backlog_figure(starts, [b["exceptions"]["open_at_end"] for b in buckets])),
+        (
+            "chart-mttx",
+            charts.response_times_figure(
+                starts,
+                [b["acknowledge_minutes"]["median"] for b in buckets],
+                [b["resolve_minutes"]["median"] for b in buckets],
+            ),
+        ),
+    ]
+    context = {
+        "tenant": tenant,
+        "buckets": [dict(b, label=s) for b, s in zip(buckets, starts, strict=True)],
+        "first": first.isoformat(),
+        "to": after_last.isoformat(),
+        "bucket": bucket,
+        "error": error,
+        "figures": [{"id": i, "title": fig.layout.title.text, "figure": _figure(fig)} for i, fig in figures],
+    }
+    return render(request, "sla/trends.html", context)
