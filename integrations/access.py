@@ -69,3 +69,19 @@ def require_act(user):
     so that HTML views answer 403 as well as the API."""
     if is_key(user) or not can(user, Perm.ACT):
         raise PermissionDenied("Your role does not allow this.")
+
+
+def replays_for(user):
+    """Replays of the tenants ``user`` (or a tenant key) may see."""
+    from integrations.models import Replay
+
+    return Replay.objects.filter(tenant__in=tenants_for(user)).select_related(
+        "tenant", "integration", "requested_by", "approved_by"
+    )
+
+
+def get_replay_for_user(user, pk):
+    replay = replays_for(user).filter(pk=pk).first()
+    if replay is None:
+        raise Http404("No such replay.")
+    return replay

@@ -1,6 +1,6 @@
 """Integration pages (HTML)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from integrations import views
 from integrations.views import exceptions, inbox, runs
@@ -17,3 +17,4 @@ urlpatterns += [
     path(f"exceptions/<int:pk>/{name}/", view, name=f"integrations-exception-{name}")
     for name, view in exceptions.action_views.items()
 ]
+urlpatterns += [path("", include("integrations.replay_urls"))]

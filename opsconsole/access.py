@@ -57,6 +57,8 @@ def tenants_for(user):
 
 def get_tenant_for_user(user, slug):
     """The tenant with ``slug`` if ``user`` may see it, else Http404."""
+    if not isinstance(slug, str) or "\x00" in slug or len(slug) > 63:
+        raise Http404("No such tenant.")
     tenant = tenants_for(user).filter(slug=slug).select_related("partner").first()
     if tenant is None:
         raise Http404("No such tenant.")

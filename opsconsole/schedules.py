@@ -24,6 +24,9 @@ class ScheduleSpec:
 
     def first_run(self, now=None):
         now = now or timezone.now()
+        if self.schedule_type == "I" and self.minutes:
+            # Every few minutes: start one interval after the deployment.
+            return now + timedelta(minutes=self.minutes)
         start = now.replace(minute=self.first_run_minute, second=0, microsecond=0)
         if self.first_run_hour is not None:
             start = start.replace(hour=self.first_run_hour)
@@ -40,4 +43,8 @@ SCHEDULES = [
     ScheduleSpec(
         "retention.purge_expired", "integrations.retention.purge_expired", "D", first_run_hour=3, first_run_minute=17
     ),
+    # Contract 3.3 and 3.6: queue expired replay leases again (claims do it too)
+    # and deliver pushed replays whose next try has come, including a delivery
+    # whose queue worker died.
+    ScheduleSpec("replay-housekeeping", "integrations.tasks.replay_housekeeping", "I", minutes=1),
 ]

@@ -267,3 +267,15 @@ def failure_doc(record_id="TE-1", entity="time_entry", message="Project P-77 is 
     item = {"entity": entity, "record_id": record_id, "message": message}
     item.update(kw)
     return item
+
+
+def make_exception_with_records(integration, record_ids=("TE-1001", "TE-1002"), **kw):
+    """An open exception with one failure per record id, all in one run."""
+    exception = make_exception(integration, **kw)
+    run = make_run(integration)
+    for record_id in record_ids:
+        make_failure(
+            exception, run=run, record_id=record_id, message=f"Project P-77 is closed in the ERP ({record_id})"
+        )
+    exception.refresh_from_db()
+    return exception

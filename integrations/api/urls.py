@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.api import exceptions, runs, staff
+from integrations.api import exceptions, replays, runs, staff
 
 urlpatterns = [
     # GET: staff list (4.2); POST: the worker's report (3.1).
@@ -19,4 +19,13 @@ urlpatterns = [
     path("exceptions/<str:pk>/resolve", exceptions.ResolveView.as_view(), name="api-exception-resolve"),
     path("exceptions/<str:pk>/ignore", exceptions.IgnoreView.as_view(), name="api-exception-ignore"),
     path("exceptions/<str:pk>/reopen", exceptions.ReopenView.as_view(), name="api-exception-reopen"),
+    path("exceptions/<str:pk>/replay", replays.ExceptionReplayView.as_view(), name="api-exception-replay"),
+    path("exceptions/<str:pk>/discard", replays.ExceptionDiscardView.as_view(), name="api-exception-discard"),
+    path("replays", replays.ReplayListView.as_view(), name="api-replays"),
+    path("replays/claim", replays.ReplayClaimView.as_view(), name="api-replay-claim"),
+    path("replays/<uuid:pk>", replays.ReplayDetailView.as_view(), name="api-replay"),
+    path("replays/<uuid:pk>/approve", replays.ReplayApproveView.as_view(), name="api-replay-approve"),
+    path("replays/<uuid:pk>/reject", replays.ReplayRejectView.as_view(), name="api-replay-reject"),
+    path("replays/<uuid:pk>/cancel", replays.ReplayCancelView.as_view(), name="api-replay-cancel"),
+    path("replays/<uuid:pk>/result", replays.ReplayResultView.as_view(), name="api-replay-result"),
 ]

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 from integrations import triage
 from integrations.access import get_exception_for_user, require_act
 from integrations.models import Failure, GroupedBy
+from integrations.replay_views import replay_form_context
 from integrations.views.forms import AssignForm, CommentForm, IgnoreForm, ResolveForm
 from integrations.views.inbox import staff_users
 from opsconsole.models import AuditEntry
@@ -71,6 +73,11 @@ def exception_page(request, pk):
         "may_act": may_act,
         "staff": list(staff_users(request.user).values_list("email", flat=True)) if may_act else [],
     }
+    # The "Request replay" form and this exception's replays (integrations.replay_views).
+    context.update(replay_form_context(request.user, exception))
+    context["replays"] = (
+        exception.replays.select_related("requested_by").annotate(n_records=Count("records")).order_by("-created_at")
+    )[:20]
     return render(request, "integrations/exception.html", context)
 
 

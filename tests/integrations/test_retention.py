@@ -155,7 +155,9 @@ def test_ensure_schedules_creates_the_daily_purge_once(history):
     call_command("ensure_schedules", stdout=StringIO())
     out = StringIO()
     call_command("ensure_schedules", stdout=out)
-    assert out.getvalue().strip() == "unchanged: retention.purge_expired"
+    lines = out.getvalue().splitlines()
+    assert "unchanged: retention.purge_expired" in lines
+    assert all(line.startswith("unchanged: ") for line in lines)
     schedule = Schedule.objects.get(name="retention.purge_expired")
     assert schedule.schedule_type == Schedule.DAILY
     assert schedule.next_run == datetime(2026, 11, 27, 3, 17, tzinfo=UTC)

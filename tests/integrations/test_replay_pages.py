@@ -1,0 +1,147 @@
+"""Replay pages: detail, tenant list, approvals queue, request form."""
+
+import pytest
+from django.test import Client
+
+from integrations.models import Replay, ReplayStatus
+from opsconsole.models import AuditEntry
+from opsconsole.roles import Role
+from tests import factories as f
+
+HOSTILE = "<script>alert(1)</script>\x07\x1b[31m\u202e"
+
+
+def browser(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def pushed_exception(contoso):
+    integration = f.make_integration(contoso, "billing-sync", approval_required=True)
+    exception = f.make_exception_with_records(integration, ["INV-1", "INV-2"])
+    f.make_failure(exception, record_id="INV-1", message=HOSTILE + "x" * 5000, payload={"note": HOSTILE})
+    return exception
+
+
+@pytest.fixture
+def pending(support, pushed_exception):
+    response = browser(support).post(
+        f"/exceptions/{pushed_exception.pk}/replay/",
+        {"records": ["INV-1"], "reason": "Reopened " + HOSTILE, "patch": '{"INV-1": {"project": "P-78"}}'},
+    )
+    assert response.status_code == 302
+    return Replay.objects.get()
+
+
+def test_the_request_form_creates_a_replay_and_goes_to_it(support, pushed_exception):
+    page = browser(support).post(
+        f"/exceptions/{pushed_exception.pk}/replay/",
+        {"records": ["INV-1"], "reason": "Reopened " + HOSTILE, "patch": '{"INV-1": {"project": "P-78"}}'},
+        follow=True,
+    )
+    replay = Replay.objects.get()
+    assert page.redirect_chain == [(f"/replays/{replay.pk}/", 302)]
+    assert replay.status == ReplayStatus.PENDING_APPROVAL
+    assert replay.records.get().patch == {"project": "P-78"}
+    html = page.content.decode()
+    assert "Replay requested; it waits for approval" in html
+    assert "P-78" in html and "INV-1" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "\x07" not in html and "\x1b" not in html and "\u202e" not in html and "\\x07" in html
+    assert "x" * 1000 not in html  # long messages are bounded
+    assert "You requested this replay" in html and "Approve</button>" not in html
+
+
+def test_the_request_form_shows_errors_and_changes_nothing(support, pushed_exception):
+    client = browser(support)
+    response = client.post(
+        f"/exceptions/{pushed_exception.pk}/replay/", {"records": ["INV-404"], "reason": "x"}, follow=True
+    )
+    assert "INV-404" in response.content.decode()
+    response = client.post(f"/exceptions/{pushed_exception.pk}/replay/", {"patch": "{nope"}, follow=True)
+    assert "patch: not valid JSON" in response.content.decode()
+    assert not Replay.objects.exists()
+    form = client.get(f"/exceptions/{pushed_exception.pk}/replay/").content.decode()
+    assert 'name="records" value="INV-2"' in form and "Request replay</button>" in form
+
+
+def test_customers_cannot_request_and_outsiders_get_404(customer_approver, outsider, pushed_exception):
+    assert browser(customer_approver).post(f"/exceptions/{pushed_exception.pk}/replay/", {}).status_code == 403
+    assert (
+        "Request replay</button>"
+        not in browser(customer_approver).get(f"/exceptions/{pushed_exception.pk}/replay/").content.decode()
+    )
+    assert browser(outsider).get(f"/exceptions/{pushed_exception.pk}/replay/").status_code == 404
+    assert not Replay.objects.exists()
+
+
+def test_the_approvals_queue_lists_pending_replays_for_approvers(manager, customer_approver, support, pending):
+    html = browser(manager).get("/approvals/").content.decode()
+    assert f'data-replay="{pending.pk}"' in html
+    assert "ana@northwind.example" in html and "P-78" in html and "Reopened" in html
+    assert "Approve</button>" in html
+    assert f'data-replay="{pending.pk}"' in browser(customer_approver).get("/approvals/").content.decode()
+    assert browser(support).get("/approvals/").status_code == 403
+
+
+def test_approving_from_the_queue(manager, pending):
+    client = browser(manager)
+    response = client.post(f"/replays/{pending.pk}/approve/", {"note": "ok", "next": "/approvals/"})
+    assert response.status_code == 302 and response["Location"] == "/approvals/"
+    pending.refresh_from_db()
+    assert pending.status == ReplayStatus.QUEUED and pending.approved_by == manager
+    html = client.get("/approvals/").content.decode()
+    assert "Replay approved." in html and "Nothing waits for approval." in html
+    # A second decision is refused with a message, not an error page.
+    again = client.post(f"/replays/{pending.pk}/reject/", {"note": "late"}, follow=True)
+    assert "Only a replay pending approval can be rejected" in again.content.decode()
+    assert AuditEntry.objects.filter(action="replay.approve").count() == 1
+
+
+def test_own_requests_have_no_approve_button_and_are_refused(northwind, pushed_exception):
+    manager = f.make_user(northwind, Role.MANAGER)
+    client = browser(manager)
+    client.post(f"/exceptions/{pushed_exception.pk}/replay/", {"records": ["INV-2"]})
+    replay = Replay.objects.get()
+    html = client.get("/approvals/").content.decode()
+    assert f'data-replay="{replay.pk}"' in html
+    assert "Approve</button>" not in html and "You requested this replay" in html
+    assert client.post(f"/replays/{replay.pk}/approve/").status_code == 403
+    replay.refresh_from_db()
+    assert replay.status == ReplayStatus.PENDING_APPROVAL
+
+
+def test_the_tenant_list_filters_and_scopes(manager, outsider, pending, contoso):
+    client = browser(manager)
+    html = client.get("/t/contoso/replays/").content.decode()
+    assert f"/replays/{pending.pk}/" in html
+    html = client.get("/t/contoso/replays/?status=queued").content.decode()
+    assert f"/replays/{pending.pk}/" not in html and "No replays match these filters" in html
+    html = client.get("/t/contoso/replays/?integration=billing-sync&status=pending_approval").content.decode()
+    assert f"/replays/{pending.pk}/" in html
+    assert client.get("/t/contoso/replays/?integration=nope").status_code == 404
+    assert browser(outsider).get("/t/contoso/replays/").status_code == 404
+    assert browser(outsider).get(f"/replays/{pending.pk}/").status_code == 404
+
+
+def test_cancel_from_the_detail_page(support, pending):
+    client = browser(support)
+    assert "Cancel replay</button>" in client.get(f"/replays/{pending.pk}/").content.decode()
+    client.post(f"/replays/{pending.pk}/cancel/", {"note": "not needed"})
+    pending.refresh_from_db()
+    assert pending.status == ReplayStatus.CANCELLED
+    assert "Cancel replay</button>" not in client.get(f"/replays/{pending.pk}/").content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_login(pending):
+    response = Client().get("/approvals/")
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_hostile_filters_on_the_list_page_are_404(manager, contoso):
+    client = browser(manager)
+    assert client.get("/t/contoso/replays/?integration=%00").status_code == 404
+    assert client.get("/t/contoso/replays/?status=%00").status_code == 404
+    assert client.get("/t/%00x/replays/").status_code == 404

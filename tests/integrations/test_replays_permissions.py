@@ -1,0 +1,87 @@
+"""Every role (and key) against every replay endpoint (contract section 2):
+outside reach is 404, inside reach but not allowed by role is 403."""
+
+import pytest
+
+from integrations import replays
+from integrations.models import Replay
+from opsconsole.models import AuditEntry
+from opsconsole.roles import Role
+from tests import factories as f
+
+CALLERS = [
+    "partner_admin",
+    "manager",
+    "support",
+    "customer_approver",
+    "customer_viewer",
+    "outsider",
+    "ingest_key",
+    "read_key",
+    "other_tenant_ingest_key",
+]
+
+# caller -> expected status, per endpoint.
+EXPECTED = {
+    "request": dict(zip(CALLERS, [201, 201, 201, 403, 403, 404, 403, 403, 403], strict=True)),
+    "discard": dict(zip(CALLERS, [200, 200, 200, 403, 403, 404, 403, 403, 403], strict=True)),
+    "detail": dict(zip(CALLERS, [200, 200, 200, 200, 200, 404, 403, 200, 403], strict=True)),
+    "approve": dict(zip(CALLERS, [200, 200, 403, 200, 403, 404, 403, 403, 403], strict=True)),
+    "reject": dict(zip(CALLERS, [200, 200, 403, 200, 403, 404, 403, 403, 403], strict=True)),
+    "cancel": dict(zip(CALLERS, [200, 200, 200, 403, 403, 404, 403, 403, 403], strict=True)),
+    "claim": dict(zip(CALLERS, [403, 403, 403, 403, 403, 403, 200, 403, 400], strict=True)),
+    "result": dict(zip(CALLERS, [403, 403, 403, 403, 403, 403, 200, 403, 404], strict=True)),
+}
+
+
+@pytest.fixture
+def setup(northwind, contoso, globex):
+    integration = f.make_integration(contoso, "time-expense-posting", approval_required=True)
+    exception = f.make_exception_with_records(integration, ["TE-1", "TE-2"])
+    requester = f.make_user(northwind, Role.SUPPORT, "requester@northwind.example")
+    replay = replays.request_replay(requester, exception, records=["TE-1"])
+    return {"exception": exception, "replay": replay, "globex": globex}
+
+
+def states(exception):
+    return sorted(exception.failures.values_list("record_id", "state"))
+
+
+def client_for(caller, request, setup):
+    if caller == "ingest_key":
+        return f.client_with(f.make_key(setup["exception"].tenant, ["ingest"]))
+    if caller == "read_key":
+        return f.client_with(f.make_key(setup["exception"].tenant, ["read"]))
+    if caller == "other_tenant_ingest_key":
+        return f.client_with(f.make_key(setup["globex"], ["ingest"]))
+    return f.client_with(f.make_token(request.getfixturevalue(caller)))
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("endpoint", list(EXPECTED))
+def test_permission_matrix(endpoint, caller, request, setup):
+    client = client_for(caller, request, setup)
+    exception, replay = setup["exception"], setup["replay"]
+    if endpoint in ("claim", "result"):
+        replays.approve(request.getfixturevalue("manager"), replay)
+    replay.refresh_from_db()
+    before = (AuditEntry.objects.count(), replay.status, states(exception))
+    if endpoint == "request":
+        response = client.post(f"/api/v1/exceptions/{exception.pk}/replay", {"records": ["TE-2"]}, format="json")
+    elif endpoint == "discard":
+        response = client.post(f"/api/v1/exceptions/{exception.pk}/discard", {"records": ["TE-2"]}, format="json")
+    elif endpoint == "detail":
+        response = client.get(f"/api/v1/replays/{replay.pk}")
+    elif endpoint in ("approve", "reject", "cancel"):
+        response = client.post(f"/api/v1/replays/{replay.pk}/{endpoint}", {"note": "n"}, format="json")
+    elif endpoint == "claim":
+        response = client.post("/api/v1/replays/claim", {"integration": "time-expense-posting"}, format="json")
+    else:
+        response = client.post(f"/api/v1/replays/{replay.pk}/result", {"status": "succeeded"}, format="json")
+    expected = EXPECTED[endpoint][caller]
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        # A refused request changes nothing.
+        replay.refresh_from_db()
+        assert (AuditEntry.objects.count(), replay.status, states(exception)) == before
+        assert Replay.objects.count() == 1
