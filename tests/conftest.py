@@ -132,3 +132,27 @@ def post_batch(worker, integration, frozen_now):
         return worker.post("/api/v1/runs/batch", {"runs": runs}, format="json")
 
     return post
+
+
+# Browser tests (pytest-playwright): Debian's Chromium, headless, at 1366x768.
+# Playwright cannot download browsers here; the flags keep Chromium off the network.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("OPSCONSOLE_CHROMIUM", "/usr/bin/chromium"),
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}

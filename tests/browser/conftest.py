@@ -1,34 +1,10 @@
 """Browser tests: Debian's Chromium driven by Playwright against a live server."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-VIEWPORT = {"width": 1366, "height": 768}
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": os.environ.get("OPSCONSOLE_CHROMIUM", "/usr/bin/chromium"),
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": VIEWPORT}
 
 
 @pytest.fixture

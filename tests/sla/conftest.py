@@ -85,21 +85,3 @@ def november(daily, billing):
     f.make_opening(daily, utc(2026, 11, 5, 10), priority="P2")
     f.make_opening(daily, utc(2026, 10, 31, 10))
     return runs
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Debian's Chromium, headless (Playwright cannot download browsers here)."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": "/usr/bin/chromium",
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
