@@ -164,11 +164,15 @@ def replay_action(request, pk, action):
     return _back(request, reverse("integrations-replay", args=[replay.pk]))
 
 
+# The request form lists this many records; the rest are replayed by "all".
+FORM_RECORDS = 500
+
+
 def replay_form_context(user, exception):
     """Context of ``integrations/_replay_form.html`` for ``exception``: its
     records with their state, and whether ``user`` may request a replay."""
-    latest = replays.latest_failures(exception)
-    active = replays.active_record_keys(exception)
+    latest = replays.first_records(exception, FORM_RECORDS)
+    active = replays.active_record_keys(exception, list(latest))
     rows = [
         {
             "entity": key[0],
@@ -181,9 +185,13 @@ def replay_form_context(user, exception):
     ]
     return {
         "replay_exception": exception,
-        "replay_records": rows[:500],
-        "replay_records_more": max(0, len(rows) - 500),
-        "may_request_replay": can(user, Perm.ACT) and any(r["selectable"] for r in rows),
+        "replay_records": rows,
+        "replay_records_more": max(0, exception.records - len(rows)),
+        "may_request_replay": can(user, Perm.ACT)
+        and (
+            any(r["selectable"] for r in rows)
+            or (exception.records > len(rows) and replays.has_replayable_records(exception))
+        ),
         "replay_needs_approval": exception.integration.approval_required,
     }
 

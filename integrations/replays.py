@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
@@ -116,13 +116,57 @@ def latest_failures(exception):
     return latest
 
 
-def active_record_keys(exception):
-    """(entity, record_id) of records already in an unfinished replay."""
-    return set(
-        ReplayRecord.objects.filter(replay__exception=exception, replay__status__in=ACTIVE_STATUSES).values_list(
-            "entity", "record_id"
-        )
+def first_records(exception, limit, scan=10_000):
+    """The latest failure of up to ``limit`` records of ``exception``, the
+    most recently failing first, without the payloads: what the exception
+    page lists. Failures are read newest first, so the first one met of a
+    record is its latest; at most ``scan`` of them are read, in pages, so an
+    exception of 50,000 occurrences costs what a small one does."""
+    rows = (
+        Failure.objects.filter(exception=exception)
+        .only("id", "entity", "record_id", "state", "message", "occurred_at")
+        .order_by("-occurred_at", "-id")
     )
+    latest = {}
+    page = max(limit, 500)
+    for offset in range(0, scan, page):
+        chunk = list(rows[offset : offset + page])
+        for failure in chunk:
+            latest.setdefault((failure.entity, failure.record_id), failure)
+            if len(latest) >= limit:
+                return latest
+        if len(chunk) < page:
+            break
+    return latest
+
+
+def _records_q(keys):
+    by_entity = {}
+    for entity, record_id in keys:
+        by_entity.setdefault(entity, []).append(record_id)
+    q = Q()
+    for entity, record_ids in by_entity.items():
+        q |= Q(entity=entity, record_id__in=record_ids)
+    return q
+
+
+def active_record_keys(exception, keys=None):
+    """(entity, record_id) of records already in an unfinished replay
+    (among ``keys`` when given)."""
+    rows = ReplayRecord.objects.filter(replay__exception=exception, replay__status__in=ACTIVE_STATUSES)
+    if keys is not None:
+        if not keys:
+            return set()
+        rows = rows.filter(_records_q(keys))
+    return set(rows.values_list("entity", "record_id"))
+
+
+def has_replayable_records(exception):
+    """Whether some record of ``exception`` failed and is not remediated or
+    already requested (its failures share its state)."""
+    return Failure.objects.filter(
+        exception=exception, state__in=(FailureState.FAILED, FailureState.REPLAY_FAILED)
+    ).exists()
 
 
 def _set_failure_state(exception_id, keys, state, only_states=None):

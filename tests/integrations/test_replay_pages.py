@@ -145,3 +145,22 @@ def test_hostile_filters_on_the_list_page_are_404(manager, contoso):
     assert client.get("/t/contoso/replays/?integration=%00").status_code == 404
     assert client.get("/t/contoso/replays/?status=%00").status_code == 404
     assert client.get("/t/%00x/replays/").status_code == 404
+
+
+def test_the_exception_page_lists_at_most_500_records_in_constant_queries(client, support, integration):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    small = f.make_exception_with_records(integration, record_ids=[f"TE-{n}" for n in range(3)])
+    big = f.make_exception_with_records(integration, record_ids=[f"TE-{n}" for n in range(620)], fingerprint="big")
+    client.force_login(support)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(f"/exceptions/{small.pk}/").status_code == 200
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(f"/exceptions/{big.pk}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count('name="records"') == 500
+    assert "120 more records are not listed" in body
+    # One more page of failures read for the 500 listed records, no more.
+    assert len(many.captured_queries) <= len(few.captured_queries) + 1
