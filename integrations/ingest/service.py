@@ -52,6 +52,7 @@ from integrations.ingest.writes import (
 )
 from integrations.models import Failure, FailureState, Integration, Replay, Run
 from opsconsole import metrics
+from sla.clock import TenantClocks
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,10 @@ def _store(tenant, runs, now):
         for key in ordered:
             for f in merged[key]["failures"]:
                 first_of_key.setdefault((key[0], f["key_hash"]), f)
-        exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts)
+        # Objectives and business hours, read at most once, for the SLA
+        # deadlines (due_at) of exceptions opened or reopened here.
+        clocks = TenantClocks()
+        exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks)
 
         # 5. Failures and logs.
         failure_rows = []
@@ -311,7 +315,7 @@ def _store(tenant, runs, now):
         exceptions = lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()))
 
         # 7. Openings and reopenings, then recoveries.
-        openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts)
+        openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, clocks)
 
         recovered_in = recover(cursor, merged, ordered, run_pks, keys)
 
