@@ -93,7 +93,9 @@ def open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, cl
         for priority in sorted({priority_of[pk] for pk in ids}):
             due = opening_deadline(tenant, priority, now, clocks)
             dues += [priority, ts(due) if due else None]
-        due_case = " ".join(["WHEN %s THEN %s"] * (len(dues) // 2))
+        # Typed, so that a CASE of NULLs alone is still a timestamp on PostgreSQL.
+        then = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"
+        due_case = " ".join([f"WHEN %s THEN {then}"] * (len(dues) // 2))
         marks = ", ".join(["%s"] * len(ids))
         cursor.execute(
             f"UPDATE {EXC} SET status = %s, regressed = %s, opened_at = %s, acknowledged_at = NULL,"  # noqa: S608
