@@ -262,9 +262,29 @@ def refresh_due(exception_ids) -> int:
                     row.due_at = due
                     stale.append(row)
             if stale:
-                SyncException.objects.bulk_update(stale, ["due_at"], batch_size=REFRESH_CHUNK)
+                _write_due(SyncException._meta.db_table, stale)
             changed += len(stale)
     return changed
+
+
+def _write_due(table, rows):
+    """One ``UPDATE … SET due_at = CASE id …`` for ``rows`` (a chunk): much
+    cheaper to build than ``bulk_update``'s expressions."""
+    from django.db import connection
+
+    ts = connection.ops.adapt_datetimefield_value
+    # Typed, so that a CASE of NULLs alone is still a timestamp on PostgreSQL.
+    then = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"
+    params = []
+    for row in rows:
+        params += [row.pk, ts(row.due_at) if row.due_at else None]
+    params += [row.pk for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET due_at = (CASE id {' '.join([f'WHEN %s THEN {then}'] * len(rows))} END)"  # noqa: S608
+            f" WHERE id IN ({', '.join(['%s'] * len(rows))})",
+            params,
+        )
 
 
 def refresh_due_of_tenants(tenant_ids) -> int:
