@@ -8,7 +8,9 @@ number of runs, failures and logs:
 2. upsert the runs, sorted by (integration, run_id), which locks their rows
    and so serialises concurrent re-posts of one run;
 3. read the failures those runs already had (re-posts) in one query;
-4. find or create the exceptions the failures' grouping keys name;
+4. find or create the exceptions the failures' grouping keys name, each
+   with its first SLA deadline (``due_at``: the tenant's objectives are read
+   once, only when something opens);
 5. write the failures (upsert on run, entity, record_id, never touching
    ``state``) and the log lines (those already stored are skipped); rows of
    runs this request inserted go straight in by COPY on PostgreSQL;
@@ -16,8 +18,9 @@ number of runs, failures and logs:
    id, an order every request shares, so concurrent requests cannot deadlock;
    holding the locks only from here to the commit lets concurrent requests
    into the same exceptions overlap in all the bulk work above;
-7. open or reopen (regression) exceptions as their new failures say; mark
-   ``recovered`` records and resolve exceptions left fully remediated;
+7. open or reopen (regression) exceptions as their new failures say,
+   restarting their deadline; mark ``recovered`` records and resolve
+   exceptions left fully remediated (which clears it);
 8. move occurrences and records of every exception involved by what this
    request added or moved, and refresh first_seen and last_seen: exact
    whatever runs concurrently and whatever is posted twice;
