@@ -293,6 +293,13 @@ def seed():
             "FROM (SELECT exception_id, COUNT(*) AS n FROM integrations_failure GROUP BY exception_id) c "
             "WHERE c.exception_id = e.id"
         )
+    # The next SLA deadline (due_at) of the open exceptions, as ingest would have set it.
+    from opsconsole.models import Tenant
+    from sla.clock import refresh_due_of_tenants
+
+    filled = refresh_due_of_tenants(Tenant.objects.values_list("pk", flat=True))
+    print(f"deadlines computed: {filled:,} ({time.perf_counter() - started:.1f}s)")
+    with connection.cursor() as cursor:
         for table in (
             "integrations_run",
             "integrations_syncexception",

@@ -2,13 +2,15 @@
 ``GET /api/v1/exceptions`` (contract 4.1) and the HTML inbox.
 
 Most urgent first: open and acknowledged before the rest, then priority,
-then the opening time. Within one tenant and priority the SLA deadlines grow
-with the opening time, so this is the order of time left on the clock.
+then the next SLA deadline (``due_at``: the acknowledge deadline while open,
+the resolve deadline once acknowledged, in each tenant's business hours and
+objectives), exceptions with no deadline after those with one, then the
+opening time.
 """
 
 import datetime as dt
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.access import exceptions_for
@@ -27,7 +29,7 @@ SAVED_VIEWS = {
 BREACH_HORIZON = dt.timedelta(hours=2)
 
 
-URGENCY = ("priority", "opened_at", "id")
+URGENCY = (F("priority").asc(), F("due_at").asc(nulls_last=True), F("opened_at").asc(), F("id").asc())
 
 
 class OpenFirst:
@@ -81,8 +83,9 @@ class OpenFirst:
 
 def urgency_order(qs, only_open=False):
     """Most urgent first. When only open and acknowledged exceptions can be
-    in the list, the order is (priority, opened_at), which the partial index
-    exception_open_urgency serves; otherwise those come first, then the rest."""
+    in the list, the order is (priority, due_at nulls last, opened_at), which
+    the partial index exception_open_due serves; otherwise those come first,
+    then the rest."""
     if only_open:
         return qs.order_by(*URGENCY)
     return OpenFirst(qs)

@@ -300,6 +300,10 @@ class SyncException(models.Model):
     ignored_until = models.DateTimeField(null=True, blank=True)
     regressed = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
+    # The next SLA deadline of the current opening: acknowledge while open,
+    # resolve once acknowledged; null when closed or no objective applies.
+    # Kept by sla.clock (next_deadline, refresh_due); the inbox orders by it.
+    due_at = models.DateTimeField(null=True, blank=True)
 
     objects = SyncExceptionQuerySet.as_manager()
 
@@ -309,10 +313,11 @@ class SyncException(models.Model):
             models.UniqueConstraint(fields=["integration", "key_hash"], name="exception_integration_key"),
         ]
         indexes = [
-            # The inbox: open exceptions by urgency.
+            # The inbox: open exceptions by urgency (priority, due_at ascending
+            # with nulls last, which is PostgreSQL's default index order).
             models.Index(
-                fields=["priority", "opened_at"],
-                name="exception_open_urgency",
+                fields=["priority", "due_at", "opened_at"],
+                name="exception_open_due",
                 condition=Q(status__in=["open", "acknowledged"]),
             ),
             models.Index(fields=["tenant", "status", "priority"], name="exception_tenant_status"),

@@ -22,6 +22,7 @@ from integrations.models import (
 from opsconsole import audit
 from opsconsole.models import User
 from opsconsole.roles import PARTNER_WIDE
+from sla.clock import TenantClocks, next_deadline
 
 MAX_NOTE = 10_000
 AUDIT_NOTE = 500  # the audit summary quotes the start of a note; its data keeps it whole
@@ -79,7 +80,8 @@ def acknowledge(exception, actor):
             raise IllegalTransition(f"Only an open exception can be acknowledged; this one is {exc.status}.")
         exc.status = ExceptionStatus.ACKNOWLEDGED
         exc.acknowledged_at = now
-        exc.save(update_fields=["status", "acknowledged_at"])
+        exc.due_at = next_deadline(exc, TenantClocks())  # now the resolve deadline
+        exc.save(update_fields=["status", "acknowledged_at", "due_at"])
         opening = current_opening(exc)
         if opening.acknowledged_at is None:
             opening.acknowledged_at = now
@@ -130,7 +132,8 @@ def resolve(exception, actor, note=""):
         exc.status = ExceptionStatus.RESOLVED
         exc.resolved_at = now
         exc.ignored_until = None
-        fields = ["status", "resolved_at", "ignored_until"]
+        exc.due_at = None  # no clock runs once resolved
+        fields = ["status", "resolved_at", "ignored_until", "due_at"]
         if exc.acknowledged_at is None or exc.acknowledged_at < exc.opened_at:
             exc.acknowledged_at = now  # resolving also acknowledges
             fields.append("acknowledged_at")
@@ -151,7 +154,8 @@ def ignore(exception, actor, note="", until=None):
             raise IllegalTransition(f"Only an open or acknowledged exception can be ignored; this one is {exc.status}.")
         exc.status = ExceptionStatus.IGNORED
         exc.ignored_until = until
-        fields = ["status", "ignored_until"]
+        exc.due_at = None  # ignored openings are left out of the objectives
+        fields = ["status", "ignored_until", "due_at"]
         if exc.acknowledged_at is None or exc.acknowledged_at < exc.opened_at:
             exc.acknowledged_at = now  # ignoring also acknowledges
             fields.append("acknowledged_at")
@@ -187,7 +191,18 @@ def reopen(exception, actor, note=""):
         exc.resolved_at = None
         exc.ignored_until = None
         exc.regressed = False
-        exc.save(update_fields=["status", "opened_at", "acknowledged_at", "resolved_at", "ignored_until", "regressed"])
+        exc.due_at = next_deadline(exc, TenantClocks())  # a new opening: a new acknowledge deadline
+        exc.save(
+            update_fields=[
+                "status",
+                "opened_at",
+                "acknowledged_at",
+                "resolved_at",
+                "ignored_until",
+                "regressed",
+                "due_at",
+            ]
+        )
         ExceptionOpening.objects.create(
             exception=exc, tenant_id=exc.tenant_id, priority=exc.priority, opened_at=now, regressed=False
         )

@@ -160,3 +160,145 @@ def latest_start_due_by(limit: dt.datetime, minutes: float, hours: BusinessHours
             remaining -= b - a
         day -= dt.timedelta(days=1)
     return dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+# --- due_at: the next deadline, stored on the exception for the inbox order -------------------
+
+
+class TenantClocks:
+    """The acknowledge and resolve objectives and the business hours of
+    tenants, read once: :meth:`load` reads any number of tenants' objectives
+    in one query; :meth:`of` loads a tenant it has not seen yet."""
+
+    def __init__(self, tenants=()):
+        self._objectives: dict[int, dict] = {}
+        self._hours: dict[int, BusinessHours | None] = {}
+        self.load(tenants)
+
+    def load(self, tenants):
+        missing = {t.pk: t for t in tenants if t.pk not in self._objectives}
+        if not missing:
+            return
+        objectives = objectives_by_tenant(missing.values())
+        for pk, tenant in missing.items():
+            self._objectives[pk] = objectives.get(pk, {})
+            self._hours[pk] = business_hours_of(tenant)
+
+    def of(self, tenant) -> tuple[dict, BusinessHours | None]:
+        self.load([tenant])
+        return self._objectives[tenant.pk], self._hours[tenant.pk]
+
+
+def next_deadline(exception, clocks: TenantClocks, tenant=None) -> dt.datetime | None:
+    """What ``exception.due_at`` should hold: the due instant of the running
+    deadline that comes first in its current opening (the acknowledge
+    deadline while open, the resolve deadline once acknowledged; see
+    :attr:`Clock.next`), None when it is resolved or ignored or when no
+    objective of its tenant covers its priority. ``tenant`` defaults to
+    ``exception.tenant``."""
+    if exception.status not in ("open", "acknowledged"):
+        return None
+    objectives, hours = clocks.of(tenant if tenant is not None else exception.tenant)
+    if not any(priority == exception.priority for _kind, priority in objectives):
+        return None
+    upcoming = clock_for(exception, objectives, hours, now=exception.opened_at).next
+    return upcoming.due if upcoming else None
+
+
+@dataclass(frozen=True)
+class _Opening:
+    """An exception just opened (or reopened) at ``opened_at``."""
+
+    priority: str
+    opened_at: dt.datetime
+    status: str = "open"
+    acknowledged_at: None = None
+    resolved_at: None = None
+
+
+def opening_deadline(tenant, priority: str, opened_at: dt.datetime, clocks: TenantClocks) -> dt.datetime | None:
+    """``due_at`` of an exception of ``tenant`` opened or reopened at
+    ``opened_at`` with ``priority``, for writers that insert or update rows
+    in bulk (ingest)."""
+    return next_deadline(_Opening(priority, opened_at), clocks, tenant)
+
+
+REFRESH_CHUNK = 2000
+
+
+def refresh_due(exception_ids) -> int:
+    """Recompute ``due_at`` of ``exception_ids`` from their state, their
+    tenant's objectives and business hours; returns the number of rows
+    changed. Per chunk of 2,000 ids a constant number of queries: the
+    exceptions (locked, in id order, inside a transaction), their tenants,
+    the objectives of those tenants, and one UPDATE of the rows whose value
+    changed."""
+    from django.db import transaction
+
+    from integrations.models import SyncException
+    from opsconsole.models import Tenant
+
+    ids = sorted({int(pk) for pk in exception_ids})
+    changed = 0
+    clocks = TenantClocks()
+    tenants: dict[int, object] = {}
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[start : start + REFRESH_CHUNK]
+        with transaction.atomic():
+            rows = list(
+                SyncException.objects.select_for_update()
+                .filter(pk__in=chunk)
+                .order_by("pk")
+                .only("pk", "tenant_id", "status", "priority", "opened_at", "acknowledged_at", "resolved_at", "due_at")
+            )
+            wanted = {r.tenant_id for r in rows} - set(tenants)
+            if wanted:
+                tenants.update((t.pk, t) for t in Tenant.objects.filter(pk__in=wanted))
+            clocks.load(tenants[pk] for pk in {r.tenant_id for r in rows})
+            stale = []
+            for row in rows:
+                due = next_deadline(row, clocks, tenants[row.tenant_id])
+                if due != row.due_at:
+                    row.due_at = due
+                    stale.append(row)
+            if stale:
+                _write_due(SyncException._meta.db_table, stale)
+            changed += len(stale)
+    return changed
+
+
+def _write_due(table, rows):
+    """One ``UPDATE … SET due_at = CASE id …`` for ``rows`` (a chunk): much
+    cheaper to build than ``bulk_update``'s expressions."""
+    from django.db import connection
+
+    ts = connection.ops.adapt_datetimefield_value
+    # Typed, so that a CASE of NULLs alone is still a timestamp on PostgreSQL.
+    then = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"
+    params = []
+    for row in rows:
+        params += [row.pk, ts(row.due_at) if row.due_at else None]
+    params += [row.pk for row in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET due_at = (CASE id {' '.join([f'WHEN %s THEN {then}'] * len(rows))} END)"  # noqa: S608
+            f" WHERE id IN ({', '.join(['%s'] * len(rows))})",
+            params,
+        )
+
+
+def refresh_due_of_tenants(tenant_ids) -> int:
+    """:func:`refresh_due` for every open or acknowledged exception of
+    ``tenant_ids`` (after their plan, objectives or business hours changed),
+    and for any closed one still holding a deadline."""
+    from django.db.models import Q
+
+    from integrations.models import OPEN_STATUSES, SyncException
+
+    tenant_ids = list(tenant_ids)
+    if not tenant_ids:
+        return 0
+    ids = SyncException.objects.filter(
+        Q(status__in=OPEN_STATUSES) | Q(due_at__isnull=False), tenant_id__in=tenant_ids
+    ).values_list("pk", flat=True)
+    return refresh_due(list(ids))

@@ -8,7 +8,9 @@ number of runs, failures and logs:
 2. upsert the runs, sorted by (integration, run_id), which locks their rows
    and so serialises concurrent re-posts of one run;
 3. read the failures those runs already had (re-posts) in one query;
-4. find or create the exceptions the failures' grouping keys name;
+4. find or create the exceptions the failures' grouping keys name, each
+   with its first SLA deadline (``due_at``: the tenant's objectives are read
+   once, only when something opens);
 5. write the failures (upsert on run, entity, record_id, never touching
    ``state``) and the log lines (those already stored are skipped); rows of
    runs this request inserted go straight in by COPY on PostgreSQL;
@@ -16,8 +18,9 @@ number of runs, failures and logs:
    id, an order every request shares, so concurrent requests cannot deadlock;
    holding the locks only from here to the commit lets concurrent requests
    into the same exceptions overlap in all the bulk work above;
-7. open or reopen (regression) exceptions as their new failures say; mark
-   ``recovered`` records and resolve exceptions left fully remediated;
+7. open or reopen (regression) exceptions as their new failures say,
+   restarting their deadline; mark ``recovered`` records and resolve
+   exceptions left fully remediated (which clears it);
 8. move occurrences and records of every exception involved by what this
    request added or moved, and refresh first_seen and last_seen: exact
    whatever runs concurrently and whatever is posted twice;
@@ -52,6 +55,7 @@ from integrations.ingest.writes import (
 )
 from integrations.models import Failure, FailureState, Integration, Replay, Run
 from opsconsole import metrics
+from sla.clock import TenantClocks
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +258,10 @@ def _store(tenant, runs, now):
         for key in ordered:
             for f in merged[key]["failures"]:
                 first_of_key.setdefault((key[0], f["key_hash"]), f)
-        exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts)
+        # Objectives and business hours, read at most once, for the SLA
+        # deadlines (due_at) of exceptions opened or reopened here.
+        clocks = TenantClocks()
+        exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks)
 
         # 5. Failures and logs.
         failure_rows = []
@@ -311,7 +318,7 @@ def _store(tenant, runs, now):
         exceptions = lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()))
 
         # 7. Openings and reopenings, then recoveries.
-        openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts)
+        openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, clocks)
 
         recovered_in = recover(cursor, merged, ordered, run_pks, keys)
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from integrations.ingest.writes import EXC, FAILURE, OPENING, chunks, in_
 from integrations.models import ExceptionOpening, ExceptionStatus, FailureState, SyncException
 from opsconsole.models import AuditEntry
+from sla.clock import TenantClocks, opening_deadline
 
 UNREMEDIATED_STATES = (FailureState.FAILED, FailureState.REPLAY_REQUESTED, FailureState.REPLAY_FAILED)
 
@@ -30,7 +31,7 @@ def resolve_if_remediated(exception_ids, reason, *, now=None):
         # A conditional UPDATE: concurrent ingests or replays cannot slip a
         # failing record in between the check and the change.
         cursor.execute(
-            f"UPDATE {EXC} SET status = %s, resolved_at = %s"  # noqa: S608 - table names, placeholders
+            f"UPDATE {EXC} SET status = %s, resolved_at = %s, due_at = NULL"  # noqa: S608 - table names, placeholders
             f" WHERE id IN ({marks}) AND status IN (%s, %s, %s)"
             f" AND EXISTS (SELECT 1 FROM {FAILURE} f WHERE f.exception_id = {EXC}.id)"
             f" AND NOT EXISTS (SELECT 1 FROM {FAILURE} f WHERE f.exception_id = {EXC}.id AND f.state IN ({states}))"
@@ -68,10 +69,11 @@ def resolve_if_remediated(exception_ids, reason, *, now=None):
 # --- context and retries ------------------------------------------------------------------------
 
 
-def open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts):
+def open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, clocks=None):
     """Openings for new exceptions; a new failure reopens a resolved
-    exception (a regression) or an ignored one whose ``until`` has passed.
-    Returns [(exception id, kind)]."""
+    exception (a regression) or an ignored one whose ``until`` has passed,
+    and restarts its SLA clock (``due_at``, from ``clocks``, a
+    :class:`sla.clock.TenantClocks`). Returns [(exception id, kind)]."""
     regressed, reopened = [], []
     priority_of = {}
     for pk, status, ignored_until, priority in exceptions.values():
@@ -86,11 +88,20 @@ def open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts):
     for ids, flag in ((regressed, True), (reopened, False)):
         if not ids:
             continue
+        clocks = clocks if clocks is not None else TenantClocks()
+        dues = []
+        for priority in sorted({priority_of[pk] for pk in ids}):
+            due = opening_deadline(tenant, priority, now, clocks)
+            dues += [priority, ts(due) if due else None]
+        # Typed, so that a CASE of NULLs alone is still a timestamp on PostgreSQL.
+        then = "%s::timestamptz" if connection.vendor == "postgresql" else "%s"
+        due_case = " ".join([f"WHEN %s THEN {then}"] * (len(dues) // 2))
         marks = ", ".join(["%s"] * len(ids))
         cursor.execute(
             f"UPDATE {EXC} SET status = %s, regressed = %s, opened_at = %s, acknowledged_at = NULL,"  # noqa: S608
-            f" resolved_at = NULL, ignored_until = NULL WHERE id IN ({marks})",
-            [ExceptionStatus.OPEN, flag, stamp, *ids],
+            f" resolved_at = NULL, ignored_until = NULL, due_at = (CASE priority {due_case} ELSE NULL END)"
+            f" WHERE id IN ({marks})",
+            [ExceptionStatus.OPEN, flag, stamp, *dues, *ids],
         )
     again = sorted(regressed + reopened)
     if again:

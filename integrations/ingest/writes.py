@@ -22,6 +22,7 @@ from integrations.models import (
     RunLog,
     SyncException,
 )
+from sla.clock import TenantClocks, opening_deadline
 
 RUN = Run._meta.db_table
 LOG = RunLog._meta.db_table
@@ -203,10 +204,11 @@ def in_(column, values, cast):
     return f"{column} IN ({', '.join(['%s'] * len(values))})", values
 
 
-def ensure_exceptions(cursor, tenant, first_of_key, now, ts):
+def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
     """The ids of the exceptions of ``first_of_key`` ((integration id, key
     hash) -> its first failure), creating the missing ones with their
-    routing. Returns ({(integration id, key hash): id}, set of ids created).
+    routing and their first SLA deadline (``due_at``, from ``clocks``, a
+    :class:`sla.clock.TenantClocks`). Returns ({(integration id, key hash): id}, set of ids created).
 
     1. read which keys exist: usually all, so nothing is inserted;
     2. insert the missing ones in key order, ignoring conflicts (a concurrent
@@ -239,15 +241,19 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts):
             slug_of = dict(Integration.objects.filter(tenant=tenant).values_list("id", "slug"))
         cols = (
             "tenant_id, integration_id, key_hash, fingerprint, grouped_by, title, entity, error_code, error_class,"
-            " status, priority, assignee_id, runbook, occurrences, records, opened_at, regressed, created"
+            " status, priority, assignee_id, runbook, occurrences, records, opened_at, regressed, created, due_at"
         )
-        row_marks = "(" + ", ".join(["%s"] * 18) + ")"
+        row_marks = "(" + ", ".join(["%s"] * 19) + ")"
+        clocks = clocks if clocks is not None else TenantClocks()
+        due_of = {}
         stamp = ts(now)
         for chunk in chunks(missing):
             params = []
             for integration_id, hashed in chunk:
                 f = first_of_key[(integration_id, hashed)]
                 priority, assign_id, runbook = route(rules, slug_of, integration_id, f)
+                if priority not in due_of:
+                    due_of[priority] = opening_deadline(tenant, priority, now, clocks)
                 params += [
                     tenant.pk,
                     integration_id,
@@ -267,6 +273,7 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts):
                     stamp,
                     False,
                     stamp,
+                    ts(due_of[priority]) if due_of[priority] else None,
                 ]
             cursor.execute(
                 f"INSERT INTO {EXC} ({cols}) VALUES {', '.join([row_marks] * len(chunk))}"  # noqa: S608

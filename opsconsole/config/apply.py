@@ -18,6 +18,7 @@ from opsconsole import audit
 from opsconsole.config.errors import ConfigError, Problem
 from opsconsole.config.validate import validate
 from opsconsole.models import Hostname, Partner, Tenant, User
+from sla.clock import refresh_due_of_tenants
 from sla.models import AlertChannel, MaintenanceWindow, Objective, Plan
 
 # The order kinds are reported in: parents before children.
@@ -109,6 +110,10 @@ def apply_document(document, *, base_dir=None, prune=False, dry_run=False, actor
         writer = _Writer(spec, prune)
         writer.run()
         changes = writer.changes
+        if not dry_run and _moves_clocks(changes):
+            # New objectives, plans or business hours move the SLA deadlines
+            # of the partner's open exceptions (the inbox order).
+            refresh_due_of_tenants(Tenant.objects.filter(partner=writer.partner).values_list("pk", flat=True))
         if changes and not dry_run:
             data = {"source": source, "prune": prune, **changes.as_data()}
             audit.record(
@@ -122,6 +127,19 @@ def apply_document(document, *, base_dir=None, prune=False, dry_run=False, actor
         if dry_run:
             transaction.set_rollback(True)
     return changes
+
+
+# Tenant fields the SLA clock of an exception depends on.
+CLOCK_FIELDS = {"timezone", "business_hours", "plan"}
+
+
+def _moves_clocks(changes):
+    """Whether ``changes`` may move acknowledge or resolve deadlines: plans or
+    objectives changed, or a tenant's time zone, business hours or plan."""
+    for group in (changes.created, changes.updated, changes.deleted):
+        if group.get("plan") or group.get("objective"):
+            return True
+    return any(CLOCK_FIELDS & set(fields) for fields in changes.updated.get("tenant", {}).values())
 
 
 def _sync(obj, desired):

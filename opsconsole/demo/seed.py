@@ -106,6 +106,7 @@ def _fast_commits():
 
 def _history(out, tenants, users, now, days):
     from integrations.ingest.service import ingest_runs
+    from sla.clock import refresh_due_of_tenants
 
     _fast_commits()
 
@@ -161,6 +162,9 @@ def _history(out, tenants, users, now, days):
             day = day_end
         triage.carry_out_until(now)
         totals["actions"] += triage.done
+        # The planned staff actions write their states directly: bring the
+        # next SLA deadlines (the inbox order) up to date.
+        refresh_due_of_tenants([tenant.pk])
     out(
         f"History: {totals['runs']} runs, {totals['failures']} failures, {totals['rejected']} rejected, "
         f"{totals['actions']} staff actions."
