@@ -89,6 +89,11 @@ def seed():
 
     if SyncException.objects.count() >= EXCEPTIONS and Failure.objects.count() >= FAILURES:
         print("database already seeded")
+        if SyncException.objects.open().filter(due_at__isnull=True).exists():
+            from sla.clock import refresh_due_of_tenants
+
+            filled = refresh_due_of_tenants(Tenant.objects.values_list("pk", flat=True))
+            print(f"deadlines computed: {filled:,}")
         return
     rnd = random.Random(42)  # noqa: S311 - benchmark data
     started = time.perf_counter()

@@ -18,8 +18,6 @@ from integrations.api import params
 from integrations.ingest.grouping import normalise_message
 from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
 from opsconsole.access import tenants_for
-from sla.clock import business_hours_of, latest_start_due_by, objectives_by_tenant
-from sla.models import ObjectiveKind
 
 SAVED_VIEWS = {
     "mine": "Mine",
@@ -120,28 +118,11 @@ def search(qs, user, q):
     return qs.filter(cond)
 
 
-def breaching(qs, tenants, now, horizon=BREACH_HORIZON):
-    """Exceptions whose acknowledge or resolve deadline is past or falls
-    within ``horizon``: per tenant and priority, those opened before the
-    latest opening time that would be due by then."""
-    tenants = list(tenants)
-    objectives = objectives_by_tenant(tenants)
-    limit = now + horizon
-    cond = Q(pk__in=[])
-    for tenant in tenants:
-        hours = business_hours_of(tenant)
-        for (kind, priority), minutes in objectives.get(tenant.pk, {}).items():
-            latest = latest_start_due_by(limit, minutes, hours)
-            if kind == ObjectiveKind.ACKNOWLEDGE:
-                cond |= Q(
-                    tenant=tenant,
-                    priority=priority,
-                    status=ExceptionStatus.OPEN,
-                    opened_at__lte=latest,
-                )
-            else:
-                cond |= Q(tenant=tenant, priority=priority, status__in=OPEN_STATUSES, opened_at__lte=latest)
-    return qs.filter(cond)
+def breaching(qs, now, horizon=BREACH_HORIZON):
+    """Open or acknowledged exceptions whose next SLA deadline (the stored
+    ``due_at``: acknowledge while open, resolve once acknowledged) is past or
+    falls within ``horizon``; served by the exception_open_due index."""
+    return qs.filter(status__in=OPEN_STATUSES, due_at__lte=now + horizon)
 
 
 def filter_exceptions(user, query, *, default_open=False, now=None):
@@ -195,6 +176,7 @@ def filter_exceptions(user, query, *, default_open=False, now=None):
         qs = qs.filter(assignee__isnull=True, priority__in=[Priority.P1, Priority.P2], status__in=OPEN_STATUSES)
         only_open = True
     elif view == "breaching":
-        qs = breaching(qs, [tenant] if tenant else tenants_for(user).select_related(None), now)
+        qs = breaching(qs, now)
+        only_open = True
     filters["view"] = view
     return urgency_order(qs, only_open), filters

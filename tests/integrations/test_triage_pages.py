@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from integrations.models import LogLevel, RunLog
 from opsconsole.models import AuditEntry
+from sla.clock import refresh_due_of_tenants
 from tests import factories as f
 
 
@@ -60,6 +61,8 @@ def test_saved_views(support, manager, integration, contoso):
         integration, priority="P3", title="About to breach", opened_at=now - dt.timedelta(minutes=30)
     )
     f.make_exception(integration, priority="P3", title="Plenty of time", opened_at=now + dt.timedelta(hours=3))
+    # As apply_config does after an objective changes: recompute stored deadlines.
+    refresh_due_of_tenants([contoso.pk])
     client = browser(support)
 
     def titles(view):
