@@ -375,29 +375,50 @@ def _check_approver(user, replay):
 
 
 def approve(user, replay, note=""):
+    """Queue a replay pending approval (and push it where the integration has
+    a webhook)."""
+    return _decide(user, replay, note, approved=True)
+
+
+def reject(user, replay, note=""):
+    """Close a replay pending approval; its records go back to failed."""
+    return _decide(user, replay, note, approved=False)
+
+
+def _decide(user, replay, note, *, approved):
     note = _clean_text(note, "note")
     _check_approver(user, replay)
+    verb = "approved" if approved else "rejected"
     with transaction.atomic():
         replay = _locked(replay)
         if replay.status != ReplayStatus.PENDING_APPROVAL:
-            raise Conflict(f"Only a replay pending approval can be approved; this one is {replay.status}.")
+            raise Conflict(f"Only a replay pending approval can be {verb}; this one is {replay.status}.")
         now = timezone.now()
-        replay.status = ReplayStatus.QUEUED
-        replay.approved_by = user
+        replay.approved_by = user if approved else None
         replay.decided_at = now
         replay.decision_note = note
-        replay.queued_at = now
         replay.updated_at = now
-        replay.save(update_fields=["status", "approved_by", "decided_at", "decision_note", "queued_at", "updated_at"])
+        if approved:
+            replay.status = ReplayStatus.QUEUED
+            replay.queued_at = now
+            stamp = "queued_at"
+        else:
+            replay.status = ReplayStatus.REJECTED
+            replay.finished_at = now
+            stamp = "finished_at"
+        replay.save(update_fields=["status", "approved_by", "decided_at", "decision_note", stamp, "updated_at"])
+        if not approved:
+            _release_records(replay)
         audit.record(
             user,
-            "replay.approve",
+            "replay.approve" if approved else "replay.reject",
             tenant=replay.tenant,
             obj=replay,
-            summary=f"Approved replay of exception #{replay.exception_id}",
+            summary=f"{verb.capitalize()} replay of exception #{replay.exception_id}",
             data={"note": note, "exception": replay.exception_id},
         )
-        _prepare_push(replay, now)
+        if approved:
+            _prepare_push(replay, now)
     return replay
 
 
@@ -405,33 +426,6 @@ def _release_records(replay):
     """Records of a replay that will not run go back to failed."""
     keys = list(replay.records.values_list("entity", "record_id"))
     _set_failure_state(replay.exception_id, keys, FailureState.FAILED, only_states=[FailureState.REPLAY_REQUESTED])
-
-
-def reject(user, replay, note=""):
-    note = _clean_text(note, "note")
-    _check_approver(user, replay)
-    with transaction.atomic():
-        replay = _locked(replay)
-        if replay.status != ReplayStatus.PENDING_APPROVAL:
-            raise Conflict(f"Only a replay pending approval can be rejected; this one is {replay.status}.")
-        now = timezone.now()
-        replay.status = ReplayStatus.REJECTED
-        replay.approved_by = None
-        replay.decided_at = now
-        replay.decision_note = note
-        replay.finished_at = now
-        replay.updated_at = now
-        replay.save(update_fields=["status", "approved_by", "decided_at", "decision_note", "finished_at", "updated_at"])
-        _release_records(replay)
-        audit.record(
-            user,
-            "replay.reject",
-            tenant=replay.tenant,
-            obj=replay,
-            summary=f"Rejected replay of exception #{replay.exception_id}",
-            data={"note": note, "exception": replay.exception_id},
-        )
-    return replay
 
 
 def cancel(user, replay, note=""):
