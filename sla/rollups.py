@@ -380,22 +380,8 @@ def runs_changed(tenant_id, run_pks, previous=()):
 # --- reading ------------------------------------------------------------------
 
 
-DAY_FIELDS = (
-    "integration_id",
-    "day",
-    "succeeded",
-    "partial",
-    "failed",
-    "running",
-    "rec_succeeded",
-    "rec_failed",
-    "rec_skipped",
-    "lag_hist",
-    "hb_first",
-    "hb_last",
-    "hb_late",
-    "basis",
-)
+# A day row as read: its key and the rollup fields (FIELDS) but the stamp.
+DAY_FIELDS = ("integration_id", "day", *(f for f in FIELDS if f != "updated"))
 
 
 def _basis_checker(tenant, integrations, windows):
