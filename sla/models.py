@@ -113,60 +113,10 @@ class AlertChannel(models.Model):
         return f"{self.tenant.slug} {self.channel} #{self.position}"
 
 
-class RunHour(models.Model):
-    """The rollup of one integration's runs over one bucket: a UTC hour, cut
-    at the tenant's local midnights (so every bucket lies in one local day).
-    The ingest path rebuilds the buckets its runs fall in from their raw runs
-    (a few dozen runs), then the day rows (``RunDay``) from their buckets.
-    Same fields and meaning as ``RunDay``."""
+class RollupFields(models.Model):
+    """What a rollup row holds, for an hour bucket (RunHour) or a local day
+    (RunDay); sla.rollups builds both the same way."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="run_hours")
-    start = models.DateTimeField()
-    end = models.DateTimeField()
-    day = models.DateField()
-    succeeded = models.BigIntegerField(default=0)
-    partial = models.BigIntegerField(default=0)
-    failed = models.BigIntegerField(default=0)
-    running = models.BigIntegerField(default=0)
-    rec_succeeded = models.BigIntegerField(default=0)
-    rec_failed = models.BigIntegerField(default=0)
-    rec_skipped = models.BigIntegerField(default=0)
-    lag_hist = models.JSONField(default=dict, blank=True)
-    hb_first = models.FloatField(null=True, blank=True)
-    hb_last = models.FloatField(null=True, blank=True)
-    hb_late = models.FloatField(default=0.0)
-    basis = models.TextField(blank=True)
-    updated = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            # One row per integration and bucket; ingest upserts and locks by it.
-            models.UniqueConstraint(fields=["integration", "start"], name="runhour_integration_start"),
-        ]
-        indexes = [
-            # Day rows are rebuilt from the buckets of their day.
-            models.Index(fields=["integration", "day"], name="runhour_integration_day"),
-        ]
-
-    def __str__(self):
-        return f"{self.integration_id} {self.start}"
-
-
-class RunDay(models.Model):
-    """Rollup of one integration's runs over one day of the tenant's calendar,
-    runs inside maintenance windows left out: what the SLA and trends read
-    instead of the raw runs (contract 4.4, 4.5). Rebuilt from the raw runs of
-    the day whenever runs of that day are written; never deleted by the
-    retention purge, so closed months keep their figures.
-
-    ``basis`` records what the row was built under (time zone, every + grace,
-    maintenance windows touching the day); a row whose basis no longer matches
-    is rebuilt from the raw runs when they are still kept."""
-
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="run_days")
-    day = models.DateField()
     # Finished runs by status, and runs still running.
     succeeded = models.BigIntegerField(default=0)
     partial = models.BigIntegerField(default=0)
@@ -188,6 +138,52 @@ class RunDay(models.Model):
     hb_late = models.FloatField(default=0.0)
     basis = models.TextField(blank=True)
     updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class RunHour(RollupFields):
+    """The rollup of one integration's runs over one bucket: a UTC hour, cut
+    at the tenant's local midnights (so every bucket lies in one local day).
+    The ingest path rebuilds the buckets its runs fall in from their raw runs
+    (a few dozen runs), then the day rows (``RunDay``) from their buckets.
+    Same fields and meaning as ``RunDay``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="run_hours")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            # One row per integration and bucket; ingest upserts and locks by it.
+            models.UniqueConstraint(fields=["integration", "start"], name="runhour_integration_start"),
+        ]
+        indexes = [
+            # Day rows are rebuilt from the buckets of their day.
+            models.Index(fields=["integration", "day"], name="runhour_integration_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.integration_id} {self.start}"
+
+
+class RunDay(RollupFields):
+    """Rollup of one integration's runs over one day of the tenant's calendar,
+    runs inside maintenance windows left out: what the SLA and trends read
+    instead of the raw runs (contract 4.4, 4.5). Rebuilt from the raw runs of
+    the day whenever runs of that day are written; never deleted by the
+    retention purge, so closed months keep their figures.
+
+    ``basis`` records what the row was built under (time zone, every + grace,
+    maintenance windows touching the day); a row whose basis no longer matches
+    is rebuilt from the raw runs when they are still kept."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="run_days")
+    day = models.DateField()
 
     class Meta:
         constraints = [
