@@ -181,6 +181,25 @@ def _set_failure_state(exception_id, keys, state, only_states=None):
         rows.update(state=state)
 
 
+def _pick_records(latest, records, active, *, nothing, busy):
+    """The (entity, record_id) keys a replay or a discard acts on: the named
+    ``records``, or (None) every record not remediated nor in an unfinished
+    replay. 409 with ``nothing`` when none is left, or with ``busy`` naming
+    the named records that are in an unfinished replay."""
+    if records is None:
+        keys = [k for k, f in latest.items() if f.state not in REMEDIATED_STATES and k not in active]
+        if not keys:
+            raise Conflict(nothing)
+        return keys
+    keys = _select_records(latest, records)
+    if not keys:
+        raise ValidationError({"records": ["Name at least one record, or leave records out for all."]})
+    taken = [k[1] for k in keys if k in active]
+    if taken:
+        raise Conflict(f"{busy}: {', '.join(repr(b[:200]) for b in taken[:20])}.")
+    return keys
+
+
 def _select_records(latest, requested, field="records"):
     """Map requested RECORD_IDs to (entity, record_id) keys of ``latest``.
     A record id shared by several entities selects each of them."""
@@ -258,18 +277,13 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
         )
         integration = exception.integration
         latest = latest_failures(exception)
-        active = active_record_keys(exception)
-        if records is None:
-            keys = [k for k, f in latest.items() if f.state not in REMEDIATED_STATES and k not in active]
-            if not keys:
-                raise Conflict("Nothing to replay: every record is remediated or already in a replay.")
-        else:
-            keys = _select_records(latest, records)
-            if not keys:
-                raise ValidationError({"records": ["Name at least one record, or leave records out for all."]})
-            busy = [k[1] for k in keys if k in active]
-            if busy:
-                raise Conflict(f"Already in an unfinished replay: {', '.join(repr(b[:200]) for b in busy[:20])}.")
+        keys = _pick_records(
+            latest,
+            records,
+            active_record_keys(exception),
+            nothing="Nothing to replay: every record is remediated or already in a replay.",
+            busy="Already in an unfinished replay",
+        )
         selected_ids = {k[1] for k in keys}
         for record_id, fields in patch.items():
             if record_id not in selected_ids:
@@ -467,20 +481,13 @@ def discard(user, exception, *, records=None, note=""):
     with transaction.atomic():
         exception = SyncException.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=exception.pk)
         latest = latest_failures(exception)
-        active = active_record_keys(exception)
-        if records is None:
-            keys = [k for k, f in latest.items() if f.state not in REMEDIATED_STATES and k not in active]
-            if not keys:
-                raise Conflict("Nothing to discard: every record is remediated or in an unfinished replay.")
-        else:
-            keys = _select_records(latest, records)
-            if not keys:
-                raise ValidationError({"records": ["Name at least one record, or leave records out for all."]})
-            busy = [k[1] for k in keys if k in active]
-            if busy:
-                raise Conflict(
-                    f"In an unfinished replay (cancel it first): {', '.join(repr(b[:200]) for b in busy[:20])}."
-                )
+        keys = _pick_records(
+            latest,
+            records,
+            active_record_keys(exception),
+            nothing="Nothing to discard: every record is remediated or in an unfinished replay.",
+            busy="In an unfinished replay (cancel it first)",
+        )
         _set_failure_state(exception.pk, keys, FailureState.DISCARDED)
         audit.record(
             user,
