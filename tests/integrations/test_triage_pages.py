@@ -311,3 +311,13 @@ def test_the_inbox_is_paginated(support, integration):
     assert "Page 2 of 2" in client.get("/inbox/", {"page": 99}).content.decode()
     assert "Page 1 of 2" in client.get("/inbox/", {"page": "x", "page_size": "7"}).content.decode()
     assert client.get("/inbox/", {"page_size": 50}).content.decode().count('name="ids"') == 30
+
+
+def test_the_exception_page_pages_its_occurrences(support, integration):
+    exception = f.make_exception_with_records(integration, record_ids=[f"TE-{n}" for n in range(25)])
+    client = browser(support)
+    first = client.get(f"/exceptions/{exception.pk}/").content.decode()
+    assert 'aria-label="Occurrence pages"' in first
+    assert "Page 1 of 2" in first and 'href="?page=2">Older →</a>' in first
+    second = client.get(f"/exceptions/{exception.pk}/", {"page": 2}).content.decode()
+    assert "Page 2 of 2" in second and 'href="?page=1">← Newer</a>' in second
