@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from opsconsole import domain_errors
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -22,8 +24,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def from_domain_error(exc):
+    """The API answer of a writer's refusal (``opsconsole.domain_errors``)."""
+    if isinstance(exc, domain_errors.Invalid):
+        return exceptions.ValidationError(exc.errors)
+    if isinstance(exc, domain_errors.NotPermitted):
+        return exceptions.PermissionDenied(str(exc))
+    return Conflict(str(exc))
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, domain_errors.DomainError):
+        exc = from_domain_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")

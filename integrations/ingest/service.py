@@ -38,25 +38,14 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.ingest import scrub as scrubbing
-from integrations.ingest.states import (  # noqa: F401 - resolve_if_remediated, recount_exceptions: public here
-    count,
-    open_and_reopen,
-    recount_exceptions,
-    recover,
-    resolve_if_remediated,
-)
+from integrations.ingest.recoveries import recover
 from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
-from integrations.ingest.writes import (
-    FAILURE,
-    chunks,
-    ensure_exceptions,
-    in_,
-    insert_logs,
-    lock_exceptions,
-    upsert_failures,
-    upsert_runs,
-)
+from integrations.ingest.writes import insert_logs, upsert_failures, upsert_runs
 from integrations.models import Failure, FailureState, Integration, Replay, Run
+from integrations.sync_exceptions.counts import count
+from integrations.sync_exceptions.ingested import ensure_exceptions, lock_exceptions, open_and_reopen
+from integrations.sync_exceptions.resolution import resolve_if_remediated
+from integrations.tables import FAILURE, chunks, in_
 from opsconsole import metrics
 from sla import rollups
 from sla.clock import TenantClocks

@@ -106,7 +106,7 @@ def _fast_commits():
 
 def _history(out, tenants, users, now, days):
     from integrations.ingest.service import ingest_runs
-    from sla.clock import refresh_due_of_tenants
+    from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
 
     _fast_commits()
 

@@ -7,8 +7,8 @@ outside apply_config."""
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
 from opsconsole.models import Tenant
-from sla.clock import refresh_due_of_tenants
 
 
 class Command(BaseCommand):

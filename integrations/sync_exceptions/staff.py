@@ -6,12 +6,14 @@ writes the audit log. The API and the HTML pages both call these.
 
 States: open -> acknowledged -> resolved; ignored from open or acknowledged;
 resolved or ignored -> open again by ``reopen`` (a new opening, not a
-regression). Anything else raises :class:`IllegalTransition` (a 409).
+regression). Anything else raises :class:`integrations.errors.IllegalTransition`
+(the API answers 409).
 """
 
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.errors import IllegalTransition, InvalidAssignee
 from integrations.models import (
     OPEN_STATUSES,
     Comment,
@@ -26,14 +28,6 @@ from sla.clock import TenantClocks, next_deadline
 
 MAX_NOTE = 10_000
 AUDIT_NOTE = 500  # the audit summary quotes the start of a note; its data keeps it whole
-
-
-class IllegalTransition(Exception):
-    """The exception is not in a state that allows the action."""
-
-
-class InvalidAssignee(ValueError):
-    """The assignee is not a partner-wide user of the exception's partner."""
 
 
 def _lock(exception):

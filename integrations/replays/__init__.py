@@ -1,0 +1,48 @@
+"""The one writer of replays, their records and deliveries (contract 3.3,
+3.4, 3.6, 4.1 replay and discard, 4.3), one module per job. Each write is one
+named function, run in one transaction, audited, raising only
+``integrations.errors``; state changes are guarded by row locks or
+conditional updates whose row count is checked."""
+
+from integrations.replays.decisions import approve, cancel, reject
+from integrations.replays.documents import idempotency_key, iso, replay_document
+from integrations.replays.leases import claim, expire_leases
+from integrations.replays.push import due_replay_ids, push_replay, record_delivery
+from integrations.replays.records import active_record_keys, first_records, has_replayable_records, latest_failures
+from integrations.replays.requests import discard, request_replay
+from integrations.replays.results import record_result
+from integrations.replays.statuses import (
+    ACTIVE_STATUSES,
+    CANCELLABLE_STATUSES,
+    DEFAULT_LEASE_SECONDS,
+    FINAL_STATUSES,
+    MAX_LEASE_SECONDS,
+    RESULT_STATUSES,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "CANCELLABLE_STATUSES",
+    "DEFAULT_LEASE_SECONDS",
+    "FINAL_STATUSES",
+    "MAX_LEASE_SECONDS",
+    "RESULT_STATUSES",
+    "active_record_keys",
+    "approve",
+    "cancel",
+    "claim",
+    "discard",
+    "due_replay_ids",
+    "expire_leases",
+    "first_records",
+    "has_replayable_records",
+    "idempotency_key",
+    "iso",
+    "latest_failures",
+    "push_replay",
+    "record_delivery",
+    "record_result",
+    "reject",
+    "replay_document",
+    "request_replay",
+]
