@@ -1,5 +1,6 @@
 """Staff actions on an exception (contract 4.1): acknowledge, assign,
-comment, resolve, ignore and reopen. Each is one transaction that locks the
+comment, resolve, ignore and reopen (``at`` dates an action in the past, for
+the demo's history). Each is one transaction that locks the
 exception row, checks the transition, updates the exception and its current
 opening (what the acknowledge and resolve objectives count, contract 4.4) and
 writes the audit log. The API and the HTML pages both call these.
@@ -51,7 +52,7 @@ def current_opening(exception, now=None):
     return opening
 
 
-def _record(actor, action, exception, summary, data=None):
+def _record(actor, action, exception, summary, data=None, at=None):
     audit.record(
         actor,
         f"exception.{action}",
@@ -59,6 +60,7 @@ def _record(actor, action, exception, summary, data=None):
         obj=exception,
         summary=summary,
         data={"exception": exception.pk, "status": exception.status, **(data or {})},
+        at=at,
     )
 
 
@@ -66,8 +68,8 @@ def _short(text):
     return text if len(text) <= AUDIT_NOTE else text[:AUDIT_NOTE] + "…"
 
 
-def acknowledge(exception, actor):
-    now = timezone.now()
+def acknowledge(exception, actor, *, at=None):
+    now = at or timezone.now()
     with transaction.atomic():
         exc = _lock(exception)
         if exc.status != ExceptionStatus.OPEN:
@@ -80,11 +82,11 @@ def acknowledge(exception, actor):
         if opening.acknowledged_at is None:
             opening.acknowledged_at = now
             opening.save(update_fields=["acknowledged_at"])
-        _record(actor, "acknowledge", exc, f"Acknowledged #{exc.pk}")
+        _record(actor, "acknowledge", exc, f"Acknowledged #{exc.pk}", at=at)
     return exc
 
 
-def assign(exception, actor, assignee_email):
+def assign(exception, actor, assignee_email, *, at=None):
     """``assignee_email`` None unassigns. The assignee must be an active
     partner-wide user (admin, manager, support) of the exception's partner."""
     with transaction.atomic():
@@ -104,21 +106,21 @@ def assign(exception, actor, assignee_email):
         exc.save(update_fields=["assignee"])
         new = assignee.email if assignee else None
         summary = f"Assigned #{exc.pk} to {new}" if new else f"Unassigned #{exc.pk}"
-        _record(actor, "assign", exc, summary, {"assignee": new, "previous": previous})
+        _record(actor, "assign", exc, summary, {"assignee": new, "previous": previous}, at=at)
     return exc
 
 
-def comment(exception, actor, body):
-    now = timezone.now()
+def comment(exception, actor, body, *, at=None):
+    now = at or timezone.now()
     with transaction.atomic():
         exc = _lock(exception)
         note = Comment.objects.create(exception=exc, author=actor, body=body, created=now)
-        _record(actor, "comment", exc, _short(body), {"comment": note.pk})
+        _record(actor, "comment", exc, _short(body), {"comment": note.pk}, at=at)
     return note
 
 
-def resolve(exception, actor, note=""):
-    now = timezone.now()
+def resolve(exception, actor, note="", *, at=None):
+    now = at or timezone.now()
     with transaction.atomic():
         exc = _lock(exception)
         if exc.status == ExceptionStatus.RESOLVED:
@@ -136,12 +138,13 @@ def resolve(exception, actor, note=""):
         opening.acknowledged_at = opening.acknowledged_at or now
         opening.resolved_at = now
         opening.save(update_fields=["acknowledged_at", "resolved_at"])
-        _record(actor, "resolve", exc, f"Resolved #{exc.pk}" + (f": {_short(note)}" if note else ""), {"note": note})
+        summary = f"Resolved #{exc.pk}" + (f": {_short(note)}" if note else "")
+        _record(actor, "resolve", exc, summary, {"note": note}, at=at)
     return exc
 
 
-def ignore(exception, actor, note="", until=None):
-    now = timezone.now()
+def ignore(exception, actor, note="", until=None, *, at=None):
+    now = at or timezone.now()
     with transaction.atomic():
         exc = _lock(exception)
         if exc.status not in OPEN_STATUSES:
@@ -165,6 +168,7 @@ def ignore(exception, actor, note="", until=None):
             exc,
             f"Ignored #{exc.pk}{when}" + (f": {_short(note)}" if note else ""),
             {"note": note, "until": until.isoformat() if until else None},
+            at=at,
         )
     return exc
 

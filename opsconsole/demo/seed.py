@@ -10,7 +10,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
 
-from integrations.models import Integration, Run, SyncException
+from integrations.models import Integration, Run
 from integrations.retention import purge_tenant
 from opsconsole import audit
 from opsconsole.config import apply_document
@@ -36,7 +36,7 @@ def reset(out):
     for tenant in Tenant.objects.filter(partner=partner):
         purge_tenant(tenant.pk, far_future)
         with transaction.atomic():
-            SyncException.objects.filter(tenant=tenant).delete()
+            # Exceptions, openings and replays go with their integrations.
             Integration.objects.filter(tenant=tenant).delete()
             tenant.delete()
     with transaction.atomic():

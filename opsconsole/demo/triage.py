@@ -1,6 +1,7 @@
 """Staff at work in the demo's past: acknowledging, assigning, commenting,
 resolving and ignoring exceptions at plausible times after they opened,
-written straight to the models and the audit log with those times.
+through the exceptions writer (``integrations.sync_exceptions.staff``) with
+those times.
 
 Actions are planned when an opening appears and carried out, in time order,
 before the next batch of runs is received, so an exception resolved before a
@@ -14,9 +15,10 @@ from datetime import timedelta
 
 from django.db import transaction
 
-from integrations.models import Comment, ExceptionOpening, ExceptionStatus, SyncException
-from opsconsole import audit
+from integrations.models import ExceptionOpening, ExceptionStatus, SyncException
+from integrations.sync_exceptions import staff
 
+DUPLICATE_NOTE = "Duplicate of a record already in the ERP."
 TRANSIENT = ("rate_limit", "timeout", "connectivity")
 COMMENTS = {
     "validation": [
@@ -108,7 +110,7 @@ class Triage:
                     self.done += 1
 
     def _do(self, at, action, exception_id, opening_id, user, extra):
-        exception = SyncException.objects.select_for_update().filter(pk=exception_id).first()
+        exception = SyncException.objects.filter(pk=exception_id).first()
         opening = ExceptionOpening.objects.filter(pk=opening_id, closed_at__isnull=True).first()
         if exception is None or opening is None:
             return False  # reopened or gone since: the plan no longer applies
@@ -116,40 +118,19 @@ class Triage:
         if action == "assign":
             if exception.assignee_id == user.pk:
                 return False
-            exception.assignee = user
-            exception.save(update_fields=["assignee"])
-            self._audit(user, "exception.assign", exception, f"Assigned to {user.email}", {"assignee": user.email}, at)
+            staff.assign(exception, user, user.email, at=at)
         elif action == "comment":
-            Comment.objects.create(exception=exception, author=user, body=extra, created=at)
-            self._audit(user, "exception.comment", exception, "Commented", {"body": extra}, at)
+            staff.comment(exception, user, extra, at=at)
         elif action == "acknowledge":
             if status != ExceptionStatus.OPEN:
                 return False
-            exception.status = ExceptionStatus.ACKNOWLEDGED
-            exception.acknowledged_at = at
-            exception.save(update_fields=["status", "acknowledged_at"])
-            opening.acknowledged_at = opening.acknowledged_at or at
-            opening.save(update_fields=["acknowledged_at"])
-            self._audit(user, "exception.acknowledge", exception, "Acknowledged", {}, at)
-        elif action in ("resolve", "ignore"):
+            staff.acknowledge(exception, user, at=at)
+        elif action == "resolve":
             if status not in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED):
                 return False
-            if action == "resolve":
-                exception.status = ExceptionStatus.RESOLVED
-                exception.resolved_at = at
-                opening.resolved_at = at
-            else:
-                exception.status = ExceptionStatus.IGNORED
-                exception.ignored_until = None
-                opening.ignored_at = at
-            exception.acknowledged_at = exception.acknowledged_at or at
-            exception.save(update_fields=["status", "resolved_at", "ignored_until", "acknowledged_at"])
-            opening.acknowledged_at = opening.acknowledged_at or at
-            opening.save(update_fields=["acknowledged_at", "resolved_at", "ignored_at"])
-            note = extra or "Duplicate of a record already in the ERP."
-            summary = f"Resolved: {note}" if action == "resolve" else "Ignored: a known duplicate"
-            self._audit(user, f"exception.{action}", exception, summary, {"note": note}, at)
+            staff.resolve(exception, user, extra or DUPLICATE_NOTE, at=at)
+        elif action == "ignore":
+            if status not in (ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED):
+                return False
+            staff.ignore(exception, user, DUPLICATE_NOTE, at=at)
         return True
-
-    def _audit(self, user, action, exception, summary, data, at):
-        audit.record(user, action, tenant=self.tenant, obj=exception, summary=summary, data=data, at=at)
