@@ -27,9 +27,11 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
 
     1. Lock the exception, so that two requests cannot take the same records.
     2. Pick the latest failure of each requested record (absent: every record
-       neither remediated nor already in an unfinished replay).
+       neither remediated nor already in an unfinished replay) and check the
+       patch against them.
     3. Create the replay and its records; their failures become replay_requested.
-    4. Audit ``replay.request``; push it if queued for a webhook integration."""
+    4. Audit ``replay.request``; say it awaits approval, or push it if queued
+       for a webhook integration."""
     reason = clean_text(reason, "reason")
     if patch is None:
         patch = {}
@@ -41,7 +43,6 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
             .select_related("integration", "tenant")
             .get(pk=exception.pk)
         )
-        integration = exception.integration
         latest = latest_failures(exception)
         keys = pick_records(
             latest,
@@ -50,64 +51,79 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
             nothing="Nothing to replay: every record is remediated or already in a replay.",
             busy="Already in an unfinished replay",
         )
-        selected_ids = {k[1] for k in keys}
-        for record_id, fields in patch.items():
-            if record_id not in selected_ids:
-                raise Invalid({"patch": [f"Not a record of this replay: {record_id[:200]!r}."]})
-            if not isinstance(fields, dict):
-                raise Invalid({"patch": [f"The patch of {record_id[:200]!r} must be an object."]})
-            check_json(fields, "patch")
+        _check_patch(patch, {k[1] for k in keys})
         now = timezone.now()
-        pending = integration.approval_required
-        replay = Replay.objects.create(
-            tenant=exception.tenant,
-            integration=integration,
-            exception=exception,
-            status=ReplayStatus.PENDING_APPROVAL if pending else ReplayStatus.QUEUED,
-            reason=reason,
-            requested_by=user,
-            created_at=now,
-            updated_at=now,
-            queued_at=None if pending else now,
-        )
-        rows = []
-        for key in keys:
-            failure = latest[key]
-            rows.append(
-                ReplayRecord(
-                    replay=replay,
-                    entity=failure.entity,
-                    record_id=failure.record_id,
-                    operation=failure.operation,
-                    payload=failure.payload,
-                    patch=patch.get(failure.record_id) or None,
-                    error_code=failure.error_code,
-                    message=failure.message,
-                    idempotency_key=idempotency_key(replay.pk, failure.entity, failure.record_id),
-                )
-            )
-        ReplayRecord.objects.bulk_create(rows)
+        replay = _create(user, exception, [latest[key] for key in keys], patch, reason, now)
         set_failure_state(exception.pk, keys, FailureState.REPLAY_REQUESTED, only_states=NOT_REMEDIATED)
-        audit.record(
-            user,
-            "replay.request",
-            tenant=exception.tenant,
-            obj=replay,
-            summary=f"Requested a replay of {len(keys)} record(s) of exception #{exception.pk}"
-            + (" (awaiting approval)" if pending else ""),
-            data={
-                "exception": exception.pk,
-                "records": [k[1] for k in keys],
-                "reason": reason,
-                "patched": sorted(patch),
-                "status": replay.status,
-            },
-        )
-        if pending:
+        _audit_request(user, replay, keys, patch)
+        if replay.status == ReplayStatus.PENDING_APPROVAL:
             events.replay_pending_approval(replay, len(keys))
         else:
             prepare_push(replay, now)
     return replay
+
+
+def _check_patch(patch, selected_ids):
+    """Every patched record is one of the replay's, patched by an object."""
+    for record_id, fields in patch.items():
+        if record_id not in selected_ids:
+            raise Invalid({"patch": [f"Not a record of this replay: {record_id[:200]!r}."]})
+        if not isinstance(fields, dict):
+            raise Invalid({"patch": [f"The patch of {record_id[:200]!r} must be an object."]})
+        check_json(fields, "patch")
+
+
+def _create(user, exception, failures, patch, reason, now):
+    """The replay (pending approval where the integration needs it, else
+    queued) and one record per failure, carrying its payload and patch."""
+    pending = exception.integration.approval_required
+    replay = Replay.objects.create(
+        tenant=exception.tenant,
+        integration=exception.integration,
+        exception=exception,
+        status=ReplayStatus.PENDING_APPROVAL if pending else ReplayStatus.QUEUED,
+        reason=reason,
+        requested_by=user,
+        created_at=now,
+        updated_at=now,
+        queued_at=None if pending else now,
+    )
+    ReplayRecord.objects.bulk_create(
+        [
+            ReplayRecord(
+                replay=replay,
+                entity=failure.entity,
+                record_id=failure.record_id,
+                operation=failure.operation,
+                payload=failure.payload,
+                patch=patch.get(failure.record_id) or None,
+                error_code=failure.error_code,
+                message=failure.message,
+                idempotency_key=idempotency_key(replay.pk, failure.entity, failure.record_id),
+            )
+            for failure in failures
+        ]
+    )
+    return replay
+
+
+def _audit_request(user, replay, keys, patch):
+    pending = replay.status == ReplayStatus.PENDING_APPROVAL
+    audit.record(
+        user,
+        "replay.request",
+        tenant=replay.tenant,
+        obj=replay,
+        summary=f"Requested a replay of {len(keys)} record(s) of exception #{replay.exception_id}"
+        + (" (awaiting approval)" if pending else ""),
+        data={
+            "exception": replay.exception_id,
+            "records": [k[1] for k in keys],
+            "reason": replay.reason,
+            "patched": sorted(patch),
+            "status": replay.status,
+        },
+    )
 
 
 def discard(user, exception, *, records=None, note=""):
