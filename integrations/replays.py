@@ -379,7 +379,7 @@ def _locked(replay):
     return Replay.objects.select_for_update(of=("self",)).select_related("tenant", "integration").get(pk=replay.pk)
 
 
-def _check_approver(user, replay):
+def check_approver(user, replay):
     from opsconsole.roles import Perm, can
 
     if is_key(user) or not can(user, Perm.APPROVE):
@@ -401,7 +401,7 @@ def reject(user, replay, note=""):
 
 def _decide(user, replay, note, *, approved):
     note = _clean_text(note, "note")
-    _check_approver(user, replay)
+    check_approver(user, replay)
     verb = "approved" if approved else "rejected"
     with transaction.atomic():
         replay = _locked(replay)
