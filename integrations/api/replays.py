@@ -279,7 +279,6 @@ class _DecisionView(APIView):
         getattr(replays, self.action)(request.user, replay, data.get("note") or "")
         return Response(_document(replay))
 
-
     def check_caller(self, user, replay):
         replays.check_approver(user, replay)
 
