@@ -70,7 +70,8 @@ def failures_by_class_figure(starts, by_class):
         fig.add_trace(go.Bar(x=starts, y=by_class[cls], name=plot_text(cls)))
     if not by_class:
         fig.add_trace(go.Bar(x=starts, y=[0] * len(starts), name="No failures"))
-    fig.update_layout(barmode="stack")
+    # The legend names the class even when there is only one.
+    fig.update_layout(barmode="stack", showlegend=True)
     return _layout(fig, "Failures by class", "Occurrences")
 
 

@@ -65,4 +65,4 @@ def test_a_worker_error_class_with_a_link_is_plain_text_in_the_trends_legend(pag
     legend.wait_for(timeout=30_000)
     assert legend.locator("a").count() == 0
     assert page.locator("#chart-failures a[href*='evil']").count() == 0
-    assert link in legend.inner_text()
+    assert link in legend.text_content()
