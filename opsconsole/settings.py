@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "opsconsole.middleware.BrandingMiddleware",
+    "opsconsole.middleware.ApiMethodMiddleware",
 ]
 
 ROOT_URLCONF = "opsconsole.urls"
