@@ -2,25 +2,12 @@
 same dict the HTML page shows), for the page (interactive) and the PDF (SVG
 through the warm renderer). Pure: no Django import."""
 
-import html
-
 import plotly.graph_objects as go
 
 from sla import charts as sla_charts
 
 FONT = "Liberation Sans, Arial, sans-serif"
-# Longest label a worker's string may put in a legend or axis.
-MAX_LABEL = 60
 STATUS_COLORS = {"succeeded": "#1a7f37", "failed": "#c0252d", "skipped": "#8c959f", "partial": "#9a6700"}
-
-
-def safe_label(text):
-    """A worker's string as plotly shows it: cut to MAX_LABEL characters and
-    entity-escaped, because plotly reads tags such as <a> and <br> in text."""
-    text = str(text)
-    if len(text) > MAX_LABEL:
-        text = text[: MAX_LABEL - 1] + "…"
-    return html.escape(text, quote=True)
 
 
 def _style(fig, brand_color):
@@ -57,9 +44,9 @@ def record_volume_figure(daily, brand_color="#0B5FFF"):
 
 
 def failures_figure(daily, brand_color="#0B5FFF"):
-    """Failure occurrences per day by error class (classes as workers named them)."""
-    by_class = {safe_label(k): v for k, v in daily["failures_by_class"].items()}
-    fig = sla_charts.failures_by_class_figure(daily["days"], by_class)
+    """Failure occurrences per day by error class (classes as workers named
+    them: ``failures_by_class_figure`` passes each through ``plot_text``)."""
+    fig = sla_charts.failures_by_class_figure(daily["days"], daily["failures_by_class"])
     fig.update_layout(title={"text": "Failures per day by class"})
     return _style(fig, brand_color)
 
