@@ -76,9 +76,7 @@ def orm_writes(tree):
 def sql_writes(tree):
     """(model, line) of SQL text (plain or f-string) writing a table."""
     patterns = {
-        model: re.compile(
-            r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\{?(" + "|".join(names) + r")\b\}?", re.IGNORECASE
-        )
+        model: re.compile(r"\b(UPDATE|INSERT\s+INTO|DELETE\s+FROM)\s+\{?(" + "|".join(names) + r")\b\}?", re.IGNORECASE)
         for model, names in TABLES.items()
     }
     for node in ast.walk(tree):

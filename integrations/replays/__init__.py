@@ -4,7 +4,7 @@ named function, run in one transaction, audited, raising only
 ``integrations.errors``; state changes are guarded by row locks or
 conditional updates whose row count is checked."""
 
-from integrations.replays.decisions import approve, cancel, reject
+from integrations.replays.decisions import approve, cancel, check_approver, reject
 from integrations.replays.documents import idempotency_key, iso, replay_document
 from integrations.replays.leases import claim, expire_leases
 from integrations.replays.push import due_replay_ids, push_replay, record_delivery
@@ -30,6 +30,7 @@ __all__ = [
     "active_record_keys",
     "approve",
     "cancel",
+    "check_approver",
     "claim",
     "discard",
     "due_replay_ids",

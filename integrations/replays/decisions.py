@@ -18,10 +18,10 @@ def _locked(replay):
     return Replay.objects.select_for_update(of=("self",)).select_related("tenant", "integration").get(pk=replay.pk)
 
 
-def _check_approver(user, replay):
+def check_approver(user, replay):
     if is_key(user) or not can(user, Perm.APPROVE):
         raise NotPermitted("Your role does not allow approving or rejecting replays.")
-    if replay.requested_by_id is not None and replay.requested_by_id == user.pk:
+    if replay.is_requested_by(user):
         raise NotPermitted("Nobody approves or rejects a replay they requested.")
 
 
@@ -38,7 +38,7 @@ def reject(user, replay, note=""):
 
 def _decide(user, replay, note, *, approved):
     note = clean_text(note, "note")
-    _check_approver(user, replay)
+    check_approver(user, replay)
     verb = "approved" if approved else "rejected"
     with transaction.atomic():
         replay = _locked(replay)
@@ -46,6 +46,7 @@ def _decide(user, replay, note, *, approved):
             raise Conflict(f"Only a replay pending approval can be {verb}; this one is {replay.status}.")
         now = timezone.now()
         replay.approved_by = user if approved else None
+        replay.approver_email = (user.email or "").strip().lower() if approved else ""
         replay.decided_at = now
         replay.decision_note = note
         replay.updated_at = now
@@ -57,7 +58,17 @@ def _decide(user, replay, note, *, approved):
             replay.status = ReplayStatus.REJECTED
             replay.finished_at = now
             stamp = "finished_at"
-        replay.save(update_fields=["status", "approved_by", "decided_at", "decision_note", stamp, "updated_at"])
+        replay.save(
+            update_fields=[
+                "status",
+                "approved_by",
+                "approver_email",
+                "decided_at",
+                "decision_note",
+                stamp,
+                "updated_at",
+            ]
+        )
         if not approved:
             _release_records(replay)
         audit.record(

@@ -29,8 +29,8 @@ def replay_document(replay, records=None):
         "status": replay.status,
         "attempt": replay.attempt,
         "reason": replay.reason,
-        "requested_by": replay.requested_by.email if replay.requested_by_id else None,
-        "approved_by": replay.approved_by.email if replay.approved_by_id else None,
+        "requested_by": replay.requester_label,
+        "approved_by": replay.approver_label,
         "created_at": iso(replay.created_at),
         "records": [
             {

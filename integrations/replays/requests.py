@@ -84,6 +84,8 @@ def _create(user, exception, failures, patch, reason, now):
         status=ReplayStatus.PENDING_APPROVAL if pending else ReplayStatus.QUEUED,
         reason=reason,
         requested_by=user,
+        requester_email=(user.email or "").strip().lower(),
+        requester_user_id=user.pk,
         created_at=now,
         updated_at=now,
         queued_at=None if pending else now,
