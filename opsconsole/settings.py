@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "opsconsole",
     "integrations",
     "sla",
+    "provisioning",
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MAX_BODY_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+# The bottom floor (opsconsole) imports no app: what it needs of one is named here.
+OPSCONSOLE_KEY_LOOKUP = "integrations.keys.authenticate"
+# Callables returning Prometheus text lines for /metrics, each app's gauges.
+OPSCONSOLE_METRICS_GAUGES = ["integrations.metrics.open_exceptions"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

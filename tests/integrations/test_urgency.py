@@ -20,9 +20,9 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.models import RoutingRule, SyncException
 from integrations.sync_exceptions.deadlines import refresh_due
-from opsconsole.config.apply import apply_document
-from opsconsole.config.loading import load_file
 from opsconsole.models import Tenant
+from provisioning.config.apply import apply_document
+from provisioning.config.loading import load_file
 from tests import factories as f
 
 UTC = dt.UTC

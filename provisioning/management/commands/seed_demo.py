@@ -5,9 +5,9 @@ weeks of history through the same ingest code as the worker API."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from opsconsole.config import ConfigError
-from opsconsole.demo.seed import DAYS, seed
 from opsconsole.models import Partner
+from provisioning.config import ConfigError
+from provisioning.demo.seed import DAYS, seed
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ Entry points: ``load_file`` (path -> document), ``apply_document`` (document ->
 ``Changes``), ``ConfigError`` (carries every problem found, each naming its path).
 """
 
-from opsconsole.config.apply import Changes, apply_document
-from opsconsole.config.errors import ConfigError, Problem
-from opsconsole.config.loading import load_file
+from provisioning.config.apply import Changes, apply_document
+from provisioning.config.errors import ConfigError, Problem
+from provisioning.config.loading import load_file
 
 __all__ = ["Changes", "ConfigError", "Problem", "apply_document", "load_file"]

@@ -15,10 +15,12 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 
 from integrations.models import Integration, Priority, System
-from opsconsole.config.checker import Checker, Known, declared, join, kind_of
-from opsconsole.config.errors import ConfigError, Problem
-from opsconsole.config.logo import read_logo
-from opsconsole.config.spec import (
+from opsconsole.models import Hostname, Partner, Tenant, User
+from opsconsole.roles import CUSTOMER_ROLES, Role
+from provisioning.config.checker import Checker, Known, declared, join, kind_of
+from provisioning.config.errors import ConfigError, Problem
+from provisioning.config.logo import read_logo
+from provisioning.config.spec import (
     AlertSpec,
     ConfigSpec,
     IntegrationSpec,
@@ -30,8 +32,6 @@ from opsconsole.config.spec import (
     UserSpec,
     WindowSpec,
 )
-from opsconsole.models import Hostname, Partner, Tenant, User
-from opsconsole.roles import CUSTOMER_ROLES, Role
 from sla.models import TENANT_WIDE_KINDS, AlertChannel, ObjectiveKind, Plan
 
 NAME_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # plan names, entities, record kinds

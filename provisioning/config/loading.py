@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from opsconsole.config.errors import ConfigError, Problem
+from provisioning.config.errors import ConfigError, Problem
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 

@@ -1,4 +1,4 @@
-"""Home page: the tenants a user may see, each with its integrations."""
+"""Home page (``/``): the tenants a user may see, each with its integrations."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render

@@ -13,11 +13,11 @@ from django.utils import timezone
 from integrations.models import Integration, Run
 from integrations.retention import purge_tenant
 from opsconsole import audit
-from opsconsole.config import apply_document
-from opsconsole.demo.config import PARTNER, PASSWORD, STAFF, TENANTS, USERS, demo_config
-from opsconsole.demo.history import FlowHistory, flows
-from opsconsole.demo.triage import Triage
 from opsconsole.models import Hostname, Partner, Tenant, User
+from provisioning.config import apply_document
+from provisioning.demo.config import PARTNER, PASSWORD, STAFF, TENANTS, USERS, demo_config
+from provisioning.demo.history import FlowHistory, flows
+from provisioning.demo.triage import Triage
 from sla.models import MaintenanceWindow, Plan
 
 EXAMPLES = Path(settings.BASE_DIR) / "examples"

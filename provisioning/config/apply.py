@@ -16,9 +16,9 @@ from django.db.models import ProtectedError
 from integrations.models import Integration, RoutingRule, System
 from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
 from opsconsole import audit
-from opsconsole.config.errors import ConfigError, Problem
-from opsconsole.config.validate import validate
 from opsconsole.models import Hostname, Partner, Tenant, User
+from provisioning.config.errors import ConfigError, Problem
+from provisioning.config.validate import validate
 from sla.models import AlertChannel, MaintenanceWindow, Objective, Plan
 
 # The order kinds are reported in: parents before children.

@@ -7,8 +7,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from opsconsole.config.errors import Problem
 from opsconsole.lib.outbound_urls import url_problem
+from provisioning.config.errors import Problem
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError
 
-from opsconsole.config import ConfigError, apply_document, load_file
+from provisioning.config import ConfigError, apply_document, load_file
 
 
 class Command(BaseCommand):
