@@ -13,8 +13,8 @@ import datetime as dt
 from django.db.models import F, Q
 from django.utils import timezone
 
+from integrations import query_params as params
 from integrations.access import exceptions_for
-from integrations.api import params
 from integrations.ingest.grouping import normalise_message
 from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
 from opsconsole.access import tenants_for

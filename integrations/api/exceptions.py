@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from integrations.access import get_exception_for_user, require_act
-from integrations.api.params import iso_z
 from integrations.inbox import filter_exceptions
 from integrations.models import Failure
+from integrations.query_params import iso_z
 from integrations.sync_exceptions import staff
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import ReadOrStaff, StaffOnly

@@ -6,8 +6,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations import query_params as params
 from integrations.access import get_run_for_user, runs_for
-from integrations.api import params
 from integrations.api.runs import RunCreateView
 from integrations.models import RunStatus
 from integrations.overview import integration_rows
