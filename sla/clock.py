@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 
-from sla.business_time import BusinessHours, add_business_minutes, business_seconds_between
+from sla.business_time import BusinessHours, add_business_minutes, business_hours_of, business_seconds_between
 from sla.models import Objective, ObjectiveKind
 
 CLOCK_KINDS = (ObjectiveKind.ACKNOWLEDGE, ObjectiveKind.RESOLVE)
@@ -67,14 +67,6 @@ class Clock:
             "acknowledge": self.acknowledge.as_dict() if self.acknowledge else None,
             "resolve": self.resolve.as_dict() if self.resolve else None,
         }
-
-
-def business_hours_of(tenant) -> BusinessHours | None:
-    try:
-        return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
-    except (ValueError, KeyError, TypeError):
-        # A calendar that apply_config let through but cannot be read: count every minute.
-        return None
 
 
 def objectives_by_tenant(tenants) -> dict[int, dict[tuple[str, str], int]]:

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Failure
 from sla import compute
-from sla.engine import business_hours_of, business_minutes_between
+from sla.business_time import business_hours_of
+from sla.engine import business_minutes_between
 from sla.models import RunDay
 from sla.rollups import day_start, local_day
 
