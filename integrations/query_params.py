@@ -87,10 +87,3 @@ def instant(params, name, tzinfo=dt.UTC, end_of_day=False):
             day += dt.timedelta(days=1)
         return dt.datetime.combine(day, dt.time(0), tzinfo=tzinfo).astimezone(dt.UTC)
     raise ValidationError({name: [f"'{value}' is not an ISO date (YYYY-MM-DD) or timestamp."]})
-
-
-def iso_z(value):
-    """UTC with a Z, as every timestamp in answers (contract section 8)."""
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from opsconsole.lib import timestamps
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -155,7 +157,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "opsconsole.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["opsconsole.throttling.KeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"key": os.environ.get("OPSCONSOLE_KEY_RATE", "1200/min")},
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DATETIME_FORMAT": timestamps.FORMAT,  # the one format of answers (contract 8)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from integrations.access import get_exception_for_user, require_act
 from integrations.inbox import filter_exceptions
 from integrations.models import Failure
-from integrations.query_params import iso_z
 from integrations.sync_exceptions import staff
+from opsconsole.lib.timestamps import utc_z
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import ReadOrStaff, StaffOnly
 from sla.clock import clocks_for
@@ -89,8 +89,8 @@ class ExceptionSerializer(serializers.Serializer):
                 out[kind] = None
                 continue
             d = deadline.as_dict()
-            d["due"] = iso_z(d["due"])
-            d["done_at"] = iso_z(d["done_at"])
+            d["due"] = utc_z(d["due"])
+            d["done_at"] = utc_z(d["done_at"])
             out[kind] = d
         return out
 

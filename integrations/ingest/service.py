@@ -29,7 +29,6 @@ number of runs, failures and logs:
    opened, regressed or reopened), still inside the transaction.
 """
 
-import datetime as dt
 import logging
 from collections import defaultdict
 
@@ -41,7 +40,7 @@ from integrations.ingest import scrub as scrubbing
 from integrations.ingest.recoveries import recover
 from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
 from integrations.ingest.writes import insert_logs, upsert_failures, upsert_runs
-from integrations.models import Failure, FailureState, Integration, Replay, Run
+from integrations.models import FailureState, Integration, Replay
 from integrations.sync_exceptions.counts import count
 from integrations.sync_exceptions.ingested import ensure_exceptions, lock_exceptions, open_and_reopen
 from integrations.sync_exceptions.resolution import resolve_if_remediated
@@ -103,45 +102,6 @@ def ingest_runs(tenant, documents, actor=None, *, now=None, strings_clean=False)
     if failures:
         metrics.inc("opsconsole_ingest_failures_total", failures)
     return results
-
-
-def run_document(run_pk):
-    """The stored-run answer of ``POST /api/v1/runs`` (contract 3.1)."""
-    run = Run.objects.select_related("integration").get(pk=run_pk)
-    touched = sorted(set(Failure.objects.filter(run_id=run_pk).values_list("exception_id", flat=True).order_by()))
-    return {
-        "id": run.pk,
-        "integration": run.integration.slug,
-        "run_id": run.run_id,
-        "status": run.status,
-        "trigger": run.trigger,
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
-        "replay_id": str(run.replay_id) if run.replay_id else None,
-        "records": {
-            "processed": run.processed,
-            "succeeded": run.succeeded,
-            "failed": run.failed,
-            "skipped": run.skipped,
-        },
-        "lag_seconds": run.lag_seconds,
-        "worker": run.worker,
-        "received_at": iso(run.received_at),
-        "updated_at": iso(run.updated_at),
-        "failures": len_failures(run_pk),
-        "exceptions": touched,
-    }
-
-
-def len_failures(run_pk):
-    return Failure.objects.filter(run_id=run_pk).count()
-
-
-def iso(value):
-    """UTC with ``Z`` (contract 8)."""
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _context(tenant, documents, now):

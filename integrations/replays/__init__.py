@@ -5,7 +5,7 @@ named function, run in one transaction, audited, raising only
 conditional updates whose row count is checked."""
 
 from integrations.replays.decisions import approve, cancel, check_approver, reject
-from integrations.replays.documents import idempotency_key, iso, replay_document
+from integrations.replays.documents import idempotency_key, replay_document
 from integrations.replays.leases import claim, expire_leases
 from integrations.replays.push import due_replay_ids, push_replay, record_delivery
 from integrations.replays.records import active_record_keys, first_records, has_replayable_records, latest_failures
@@ -38,7 +38,6 @@ __all__ = [
     "first_records",
     "has_replayable_records",
     "idempotency_key",
-    "iso",
     "latest_failures",
     "push_replay",
     "record_delivery",

@@ -1,14 +1,8 @@
 """The replay document (contract 4.3) and its records' idempotency keys."""
 
 import hashlib
-from datetime import UTC
 
-
-def iso(value):
-    """UTC with ``Z`` (contract section 8)."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from opsconsole.lib.timestamps import utc_z
 
 
 def idempotency_key(replay_id, entity, record_id):
@@ -31,7 +25,7 @@ def replay_document(replay, records=None):
         "reason": replay.reason,
         "requested_by": replay.requester_label,
         "approved_by": replay.approver_label,
-        "created_at": iso(replay.created_at),
+        "created_at": utc_z(replay.created_at),
         "records": [
             {
                 "entity": r.entity,
@@ -46,10 +40,10 @@ def replay_document(replay, records=None):
             for r in records
         ],
         "decision_note": replay.decision_note,
-        "decided_at": iso(replay.decided_at),
-        "queued_at": iso(replay.queued_at),
-        "dispatched_at": iso(replay.dispatched_at),
-        "lease_expires_at": iso(replay.lease_expires_at),
-        "finished_at": iso(replay.finished_at),
+        "decided_at": utc_z(replay.decided_at),
+        "queued_at": utc_z(replay.queued_at),
+        "dispatched_at": utc_z(replay.dispatched_at),
+        "lease_expires_at": utc_z(replay.lease_expires_at),
+        "finished_at": utc_z(replay.finished_at),
         "result": replay.result,
     }
