@@ -4,7 +4,7 @@
 import pytest
 
 from opsconsole.models import Partner, Tenant
-from tests.opsconsole.test_apply_config import apply, apply_failing, doc, workdir  # noqa: F401
+from tests.provisioning.test_apply_config import apply, apply_failing, doc, workdir  # noqa: F401
 
 
 def test_the_example_sets_report_recipients_and_the_delivery_day(workdir, doc):  # noqa: F811
