@@ -2,8 +2,12 @@
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import Http404
 
 from opsconsole.errors import json_error
+
+# Where opsconsole.urls mounts the Django admin.
+ADMIN_PREFIX = "/admin/"
 
 
 class BodySizeLimitMiddleware:
@@ -44,21 +48,30 @@ def partner_for_host(host):
     return Partner.objects.filter(pk=partner_id).first()
 
 
+def host_partner(request):
+    """The partner whose hostnames include the request's host, or None."""
+    try:
+        return partner_for_host(request.get_host())
+    except Exception:  # noqa: BLE001 - a bad Host header must not break branding
+        return None
+
+
 class BrandingMiddleware:
     """Sets ``request.partner``: the signed-in user's partner, else the partner
-    whose hostnames include the request's host, else None (console branding)."""
+    whose hostnames include the request's host, else None (console branding).
+
+    The Django admin is the console operator's: on a partner's host name it
+    does not exist (404), whoever asks."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.partner = None
+        request.host_partner = host_partner(request)
+        request.partner = request.host_partner
         user = getattr(request, "user", None)
         if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "partner_id", None):
             request.partner = user.partner
-        else:
-            try:
-                request.partner = partner_for_host(request.get_host())
-            except Exception:  # noqa: BLE001 - a bad Host header must not break branding
-                request.partner = None
+        if request.host_partner is not None and request.path_info.startswith(ADMIN_PREFIX):
+            raise Http404("Not found.")
         return self.get_response(request)
