@@ -12,6 +12,7 @@ from dataclasses import dataclass
 AA = 4.5
 WHITE = "#FFFFFF"
 PAGE = "#F5F7FA"  # the page background behind the cards (static/css/console.css)
+BLACK = "#000000"
 INK = "#111418"  # near-black, the dark choice for text on light brand colours
 HEX = re.compile(r"^#([0-9a-fA-F]{6})$")
 
@@ -47,9 +48,13 @@ def contrast(a: str, b: str) -> float:
 
 
 def text_on(background: str) -> str:
-    """White or near-black, whichever reads better on ``background``. One of
-    them always reaches 4.5:1 (the crossover is at about 4.6:1)."""
-    return WHITE if contrast(WHITE, background) >= contrast(INK, background) else INK
+    """White or near-black, whichever reads better on ``background``; pure
+    black where near-black falls short (mid greys): white or black always
+    reach 4.5:1, their crossover being at about 4.6:1."""
+    best = max((WHITE, INK), key=lambda c: contrast(c, background))
+    if contrast(best, background) >= AA:
+        return best
+    return max((WHITE, BLACK), key=lambda c: contrast(c, background))
 
 
 def shade_for(colour: str, background: str, minimum: float = AA) -> str:
