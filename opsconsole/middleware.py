@@ -29,23 +29,26 @@ class BodySizeLimitMiddleware:
 
 
 def partner_for_host(host):
-    """The partner whose branding answers requests for ``host`` (cached a minute)."""
-    from opsconsole.models import Hostname
+    """The partner whose branding answers requests for ``host``. The host's
+    partner id is cached a minute (each web process has its own cache, so a
+    host name added by apply_config is branded within a minute); a cached id
+    whose partner is gone is looked up again."""
+    from opsconsole.models import Partner
 
     host = (host or "").split(":")[0].lower()
     if not host:
         return None
     cache_key = f"branding-host:{host}"
     partner_id = cache.get(cache_key)
-    if partner_id is None:
-        row = Hostname.objects.filter(name=host).values_list("partner_id", flat=True).first()
-        partner_id = row or 0
-        cache.set(cache_key, partner_id, 60)
-    if not partner_id:
+    if partner_id:
+        partner = Partner.objects.filter(pk=partner_id).first()
+        if partner is not None:
+            return partner
+    elif partner_id == 0:
         return None
-    from opsconsole.models import Partner
-
-    return Partner.objects.filter(pk=partner_id).first()
+    partner = Partner.objects.filter(hostnames__name=host).first()
+    cache.set(cache_key, partner.pk if partner else 0, 60)
+    return partner
 
 
 def host_partner(request):

@@ -132,3 +132,11 @@ def test_a_signed_in_users_pages_carry_their_partners_brand_on_any_host(contoso,
     client.force_login(customer_viewer)
     html = client.get("/portal/", HTTP_HOST="localhost").content.decode()
     assert "Northwind Managed Integrations" in html
+
+
+def test_a_host_name_moved_to_a_new_partner_is_branded_after_its_old_partner_is_gone(client, partner_host, northwind):
+    assert "Northwind" in client.get("/login/", HTTP_HOST=partner_host).content.decode()
+    northwind.delete()
+    other = f.make_partner("eastwind", product_name="Eastwind Cloud Ops")
+    Hostname.objects.create(partner=other, name=partner_host)
+    assert "Eastwind Cloud Ops" in client.get("/login/", HTTP_HOST=partner_host).content.decode()
