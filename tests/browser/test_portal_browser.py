@@ -5,6 +5,7 @@ colour readable (contrast measured from the rendered colours), every bar of
 the status strip explained. Screenshots go to $SCREENSHOT_DIR (default: the
 test's temporary directory)."""
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -42,10 +43,8 @@ def customer_month(northwind, contoso, support, live_server):
     priority and a replay waiting for approval; the live server's host name
     (localhost) is one of the partner's."""
     northwind.primary_color = "#0B5FFF"
-    northwind.logo = (
-        "data:image/svg+xml;base64,"
-        + __import__("base64").b64encode(Path("examples/logos/northwind.svg").read_bytes()).decode()
-    )
+    logo = Path(__file__).resolve().parents[2] / "examples/logos/northwind.svg"
+    northwind.logo = "data:image/svg+xml;base64," + base64.b64encode(logo.read_bytes()).decode()
     northwind.support_email = "support@northwind.example"
     northwind.save()
     Hostname.objects.create(partner=northwind, name="localhost")
@@ -121,7 +120,9 @@ def test_the_login_and_error_pages_on_the_partners_host_carry_its_brand(
     request = RequestFactory().get("/")
     request.partner = northwind
     broken = errors.handler500(request).content.decode()
-    page.route(f"{live_server.url}/broken/", lambda route: route.fulfill(status=500, body=broken, content_type="text/html"))
+    page.route(
+        f"{live_server.url}/broken/", lambda route: route.fulfill(status=500, body=broken, content_type="text/html")
+    )
     sign_in(page, customer_viewer.email)
     for width in WIDTHS:
         look(page, f"{live_server.url}/approvals/", "403", shots, width)
