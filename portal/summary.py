@@ -1,5 +1,5 @@
 """What the customer portal shows of one tenant, gathered from the SLA engine,
-the exceptions and the replays (never recomputed differently: the objective
+the exceptions, the replays and the report archive (never recomputed differently: the objective
 rows and the 90-day figures are ``sla.engine.sla_rows`` rows)."""
 
 from dataclasses import dataclass, field
@@ -14,12 +14,15 @@ from sla import charts
 from sla.compute import RunAgg, run_success
 from sla.engine import month_bounds, objectives_context, sla_rows
 from sla.models import ObjectiveKind, RunDay
+from sla.reports.archive import current_month, report_urls, reports_for_tenant
+from sla.reports.issuing import first_month
 from sla.rollups import day_start, days_between, local_day
 from sla.verdict import day_status, verdict
 
 STRIP_DAYS = 90
 URGENT_SHOWN = 5
 REPLAYS_SHOWN = 20
+ARCHIVE_SHOWN = 6
 
 
 def objective_label(row):
@@ -120,6 +123,24 @@ def replays_waiting(tenant, user):
     )
 
 
+def report_archive(tenant, now):
+    """The reports a customer downloads: this month's (provisional), last
+    month's when it has not been issued yet (it is at its first opening),
+    and the newest issued ones (sla.reports.archive)."""
+    current = current_month(tenant, now)
+    issued = reports_for_tenant(tenant)
+    last = current.previous()
+    unissued = None
+    if last >= first_month(tenant) and not any(e.report.period == str(last) for e in issued):
+        unissued = {"label": last.label, "urls": report_urls(tenant.slug, str(last))}
+    return {
+        "current": {"label": current.label, "urls": report_urls(tenant.slug, str(current))},
+        "unissued": unissued,
+        "issued": issued[:ARCHIVE_SHOWN],
+        "more": len(issued) > ARCHIVE_SHOWN,
+    }
+
+
 def tenant_summary(tenant, user, now):
     context = objectives_context(tenant)
     return {
@@ -128,4 +149,5 @@ def tenant_summary(tenant, user, now):
         "strips": status_strips(tenant, now, context),
         "exceptions": open_exceptions(tenant),
         "replays": replays_waiting(tenant, user),
+        "reports": report_archive(tenant, now),
     }

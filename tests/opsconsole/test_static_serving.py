@@ -12,7 +12,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -97,7 +99,7 @@ def test_a_static_file_under_its_plain_name_is_cached_briefly(production):
     assert plain.headers["Cache-Control"] == "max-age=60, public"
 
 
-def test_a_customer_signs_in_on_the_partners_host_and_opens_their_pages(production):
+def test_a_customer_signs_in_on_the_partners_host_and_opens_their_pages_and_report(production):
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     host = {"Host": "ops.northwind.example"}
@@ -118,9 +120,13 @@ def test_a_customer_signs_in_on_the_partners_host_and_opens_their_pages(producti
     tenant = get(f"{production}/t/contoso/", opener, **host)
     assert tenant.status == 200
     assert "Time and expense" in tenant.read().decode()
-    sla = get(f"{production}/t/contoso/sla/", opener, **host)
-    assert sla.status == 200
-    plotly = re.search(r'src="(/static/vendor/plotly\.min\.[0-9a-f]{12}\.js)"', sla.read().decode()).group(1)
+    month = datetime.now(ZoneInfo("America/Chicago")).strftime("%Y-%m")
+    report = get(f"{production}/reports/contoso/{month}/", opener, **host)
+    html = report.read().decode()
+    assert report.status == 200, html[:500]
+    assert "Contoso Consulting" in html
+    assert "Northwind Managed Integrations" in html
+    plotly = re.search(r'src="(/static/vendor/plotly\.min\.[0-9a-f]{12}\.js)"', html).group(1)
     script = get(production + plotly)
     assert script.status == 200
     assert script.headers["Cache-Control"] == f"max-age={YEAR}, public, immutable"

@@ -118,3 +118,33 @@ def test_another_partners_user_gets_404_and_a_stranger_the_login_page(portal_dat
     assert "Contoso" not in signed_in(outsider).get("/").content.decode()
     assert client.get("/portal/")["Location"].startswith("/login/")
     assert client.get("/t/contoso/portal/")["Location"].startswith("/login/")
+
+
+def test_the_report_archive_links_this_month_last_month_and_issued_reports(
+    portal_data, frozen, customer_viewer, support
+):
+    from datetime import UTC, datetime
+
+    from sla.reports import issuing
+    from sla.reports.periods import Month
+
+    client = signed_in(customer_viewer)
+    html = client.get("/portal/").content.decode()
+    section = html[html.index("Service reports") :]
+    assert 'href="/reports/contoso/2026-11/"' in section
+    assert 'href="/reports/contoso/2026-11.pdf"' in section
+    assert "Provisional" in section
+    assert "2026-10" not in section  # before contoso's first run: no report
+
+    frozen.move_to(datetime(2026, 12, 2, 18, 0, tzinfo=UTC))  # within the session's two weeks
+    html = client.get("/portal/").content.decode()
+    section = html[html.index("Service reports") :]
+    assert "December 2026" in section
+    assert "November 2026" in section
+    assert "issued when first opened" in section
+    issuing.issued_or_issue(portal_data.integration.tenant, Month(2026, 11), support)
+    html = client.get("/portal/").content.decode()
+    section = html[html.index("Service reports") :]
+    assert "issued when first opened" not in section
+    assert "issued 2 Dec 2026" in section
+    assert client.get("/reports/contoso/2026-11.csv").status_code == 200
