@@ -1,10 +1,14 @@
 """Request guards and per-partner branding."""
 
 from django.conf import settings
-from django.core.cache import cache
+from django.http import Http404
 from rest_framework.views import APIView
 
+from opsconsole.branding import host_partner
 from opsconsole.errors import json_error
+
+# Where opsconsole.urls mounts the Django admin.
+ADMIN_PREFIX = "/admin/"
 
 
 class BodySizeLimitMiddleware:
@@ -25,43 +29,24 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
 
-def partner_for_host(host):
-    """The partner whose branding answers requests for ``host`` (cached a minute)."""
-    from opsconsole.models import Hostname
-
-    host = (host or "").split(":")[0].lower()
-    if not host:
-        return None
-    cache_key = f"branding-host:{host}"
-    partner_id = cache.get(cache_key)
-    if partner_id is None:
-        row = Hostname.objects.filter(name=host).values_list("partner_id", flat=True).first()
-        partner_id = row or 0
-        cache.set(cache_key, partner_id, 60)
-    if not partner_id:
-        return None
-    from opsconsole.models import Partner
-
-    return Partner.objects.filter(pk=partner_id).first()
-
-
 class BrandingMiddleware:
     """Sets ``request.partner``: the signed-in user's partner, else the partner
-    whose hostnames include the request's host, else None (console branding)."""
+    whose hostnames include the request's host, else None (console branding).
+
+    The Django admin is the console operator's: on a partner's host name it
+    does not exist (404), whoever asks."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.partner = None
+        request.host_partner = host_partner(request)
+        request.partner = request.host_partner
         user = getattr(request, "user", None)
         if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "partner_id", None):
             request.partner = user.partner
-        else:
-            try:
-                request.partner = partner_for_host(request.get_host())
-            except Exception:  # noqa: BLE001 - a bad Host header must not break branding
-                request.partner = None
+        if request.host_partner is not None and request.path_info.startswith(ADMIN_PREFIX):
+            raise Http404("Not found.")
         return self.get_response(request)
 
 

@@ -3,11 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from opsconsole import ops
+from opsconsole import ops, views
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="opsconsole/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("sla.urls")),
     path("", include("sla.reports.urls")),
+    path("", include("portal.urls")),
     path("admin/", admin.site.urls),
 ]
 

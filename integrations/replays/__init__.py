@@ -8,7 +8,7 @@ from integrations.replays.decisions import approve, cancel, check_approver, reje
 from integrations.replays.documents import idempotency_key, replay_document
 from integrations.replays.leases import claim, expire_leases
 from integrations.replays.push import due_replay_ids, push_replay, record_delivery
-from integrations.replays.records import active_record_keys, first_records, has_replayable_records, latest_failures
+from integrations.replays.records import active_record_keys, latest_failures, replayable_records
 from integrations.replays.requests import discard, request_replay
 from integrations.replays.results import record_result
 from integrations.replays.statuses import (
@@ -17,6 +17,7 @@ from integrations.replays.statuses import (
     DEFAULT_LEASE_SECONDS,
     FINAL_STATUSES,
     MAX_LEASE_SECONDS,
+    PATCH_LIMIT,
     RESULT_STATUSES,
 )
 
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "FINAL_STATUSES",
     "MAX_LEASE_SECONDS",
+    "PATCH_LIMIT",
     "RESULT_STATUSES",
     "active_record_keys",
     "approve",
@@ -35,10 +37,9 @@ __all__ = [
     "discard",
     "due_replay_ids",
     "expire_leases",
-    "first_records",
-    "has_replayable_records",
     "idempotency_key",
     "latest_failures",
+    "replayable_records",
     "push_replay",
     "record_delivery",
     "record_result",

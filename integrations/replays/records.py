@@ -21,30 +21,6 @@ def latest_failures(exception):
     return latest
 
 
-def first_records(exception, limit, scan=10_000):
-    """The latest failure of up to ``limit`` records of ``exception``, the
-    most recently failing first, without the payloads: what the exception
-    page lists. Failures are read newest first, so the first one met of a
-    record is its latest; at most ``scan`` of them are read, in pages, so an
-    exception of 50,000 occurrences costs what a small one does."""
-    rows = (
-        Failure.objects.filter(exception=exception)
-        .only("id", "entity", "record_id", "state", "message", "occurred_at")
-        .order_by("-occurred_at", "-id")
-    )
-    latest = {}
-    page = max(limit, 500)
-    for offset in range(0, scan, page):
-        chunk = list(rows[offset : offset + page])
-        for failure in chunk:
-            latest.setdefault((failure.entity, failure.record_id), failure)
-            if len(latest) >= limit:
-                return latest
-        if len(chunk) < page:
-            break
-    return latest
-
-
 def records_q(keys):
     by_entity = {}
     for entity, record_id in keys:
@@ -66,12 +42,15 @@ def active_record_keys(exception, keys=None):
     return set(rows.values_list("entity", "record_id"))
 
 
-def has_replayable_records(exception):
-    """Whether some record of ``exception`` failed and is not remediated or
-    already requested (its failures share its state)."""
-    return Failure.objects.filter(
-        exception=exception, state__in=(FailureState.FAILED, FailureState.REPLAY_FAILED)
-    ).exists()
+def replayable_records(exception, search=""):
+    """(entity, record_id) rows of the records of ``exception`` that a replay
+    would take now (failed or replay failed: a record's failures share its
+    state), by record id, optionally those whose id contains ``search``: what
+    the record picker pages through, in the database."""
+    rows = Failure.objects.filter(exception=exception, state__in=(FailureState.FAILED, FailureState.REPLAY_FAILED))
+    if search:
+        rows = rows.filter(record_id__icontains=search)
+    return rows.values("entity", "record_id").distinct().order_by("record_id", "entity")
 
 
 def set_failure_state(exception_id, keys, state, only_states=None):
@@ -113,7 +92,9 @@ def select_records(latest, requested, field="records"):
     by_id = {}
     for key in latest:
         by_id.setdefault(key[1], []).append(key)
-    selected, unknown = [], []
+    # A dict keeps the order of the request and finds a repeated id in
+    # constant time: 10,000 records are selected in linear time.
+    selected, unknown = {}, []
     for item in requested:
         if not isinstance(item, str) or not item:
             raise Invalid({field: ["Each record id must be a non-empty string."]})
@@ -121,12 +102,11 @@ def select_records(latest, requested, field="records"):
             unknown.append(item)
             continue
         for key in by_id[item]:
-            if key not in selected:
-                selected.append(key)
+            selected.setdefault(key, None)
     if unknown:
         names = ", ".join(repr(u[:200]) for u in unknown[:20])
         raise Invalid({field: [f"Not a record of this exception: {names}."]})
-    return selected
+    return list(selected)
 
 
 def clean_text(value, field, limit=10_000):

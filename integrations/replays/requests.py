@@ -1,6 +1,8 @@
 """Requesting a replay of an exception's records, and discarding records
 (contract 4.1 replay and discard)."""
 
+import json
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +20,7 @@ from integrations.replays.records import (
     pick_records,
     set_failure_state,
 )
+from integrations.replays.statuses import PATCH_LIMIT
 from integrations.sync_exceptions.resolution import resolve_if_remediated
 from opsconsole import audit
 
@@ -71,6 +74,8 @@ def _check_patch(patch, selected_ids):
         if not isinstance(fields, dict):
             raise Invalid({"patch": [f"The patch of {record_id[:200]!r} must be an object."]})
         check_json(fields, "patch")
+        if len(json.dumps(fields)) > PATCH_LIMIT:
+            raise Invalid({"patch": [f"The patch of {record_id[:200]!r} is over {PATCH_LIMIT // 1024} KiB of JSON."]})
 
 
 def _create(user, exception, failures, patch, reason, now):

@@ -18,4 +18,7 @@ FINAL_STATUSES = (
     ReplayStatus.CANCELLED,
 )
 DEFAULT_LEASE_SECONDS = 300
+# JSON characters of one record's patch. An approver reads every patch whole
+# (replay_views.patch_changes), so pages stay bounded by refusing bigger ones.
+PATCH_LIMIT = 64 * 1024
 MAX_LEASE_SECONDS = 3600

@@ -1,7 +1,8 @@
-"""Home page (``/``): the tenants a user may see, each with its integrations."""
+"""Home page (``/``): staff see the tenants they may see, each with its
+integrations; customers land on their portal."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from integrations.overview import integration_rows
 from opsconsole.access import tenants_for
@@ -9,6 +10,8 @@ from opsconsole.access import tenants_for
 
 @login_required
 def home(request):
+    if getattr(request.user, "is_customer", False):
+        return redirect("portal")
     tenants = list(tenants_for(request.user).order_by("name"))
     rows = integration_rows(tenants)
     by_tenant = {t.pk: [] for t in tenants}

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import Integration, RoutingRule, System
-from opsconsole.middleware import partner_for_host
+from opsconsole.branding import partner_for_host
 from opsconsole.models import AuditEntry, Hostname, Partner, Tenant, User
 from provisioning.config.loading import load_file
 from sla.models import AlertChannel, MaintenanceWindow, Objective, Plan
