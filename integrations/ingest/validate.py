@@ -273,12 +273,51 @@ def validate_run(doc, ctx):
 
 
 def _validate_run(doc, ctx):
+    """Steps: the document's shape and strings; its identity (integration,
+    run_id, status, trigger); its times; its replay; its counts; its logs,
+    failures and recoveries. Every problem is collected, then raised."""
     if not isinstance(doc, dict):
         raise Invalid({"non_field_errors": ["Expected a JSON object."]})
     if not ctx.strings_clean:
         check_strings(doc)
     errors = {}
+    integration_id, run_id, status, trigger = _identity(doc, ctx, errors)
+    started_at, finished_at = _times(doc, status, ctx, errors)
+    replay_id = _replay(doc, ctx, errors)
+    counts = _counts(doc, errors)
+    lag_seconds = doc.get("lag_seconds")
+    if lag_seconds is not None:
+        lag_seconds = _int(lag_seconds, "lag_seconds", errors)
 
+    worker = _object_or_null(doc, "worker", errors)
+
+    logs = _clean_logs(_list(doc, "logs", errors, MAX_LOGS), ctx, errors)
+    default_at = finished_at or started_at
+    failures = _clean_failures(_list(doc, "failures", errors, MAX_FAILURES), default_at, ctx, errors)
+    recovered = _clean_recovered(_list(doc, "recovered", errors, MAX_RECOVERED), errors)
+
+    if errors:
+        raise Invalid(errors)
+
+    return {
+        "integration_id": integration_id,
+        "run_id": run_id,
+        "status": status,
+        "trigger": trigger,
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "replay_id": replay_id,
+        **counts,
+        "lag_seconds": lag_seconds,
+        "worker": None if worker is None else scrubbing.bounded(scrubbing.scrub(worker, ctx.scrub_fields)),
+        "logs": logs,
+        "failures": failures,
+        "recovered": recovered,
+    }
+
+
+def _identity(doc, ctx, errors):
+    """(integration id, run_id, status, trigger) of the document."""
     slug = doc.get("integration")
     integration_id = None
     if slug is None:
@@ -310,7 +349,11 @@ def _validate_run(doc, ctx):
         trigger = RUN["trigger"].default
     elif not isinstance(trigger, str) or trigger not in TRIGGERS:
         errors["trigger"] = [f'"{printable(trigger)}" is not a valid choice ({", ".join(RUN["trigger"].choices)}).']
+    return integration_id, run_id, status, trigger
 
+
+def _times(doc, status, ctx, errors):
+    """(started_at, finished_at): finished_at only once the run is finished."""
     started_at = _when(doc, RUN["started_at"], errors)
     if started_at is not None and started_at > ctx.latest_start:
         errors["started_at"] = ["Must not be more than 1 hour in the future."]
@@ -322,7 +365,11 @@ def _validate_run(doc, ctx):
         finished_at = _timestamp(doc, "finished_at", errors, required=True)
         if finished_at is not None and started_at is not None and finished_at < started_at:
             errors["finished_at"] = ["Must not be before started_at."]
+    return started_at, finished_at
 
+
+def _replay(doc, ctx, errors):
+    """The replay id the run carries out, one of the tenant's, or None."""
     replay_id = doc.get("replay_id")
     if replay_id is not None:
         try:
@@ -331,7 +378,11 @@ def _validate_run(doc, ctx):
             replay_id = None
         if replay_id is None or replay_id not in ctx.replays:
             errors["replay_id"] = ["No replay with this id in the key's tenant."]
+    return replay_id
 
+
+def _counts(doc, errors):
+    """The record counts; processed defaults to the sum of the others."""
     counts = {name: 0 for name in RECORD_COUNTS}
     records = doc.get("records")
     if records is not None:
@@ -352,36 +403,7 @@ def _validate_run(doc, ctx):
                     record_errors["processed"] = ["Must be at least succeeded + failed + skipped."]
             if record_errors:
                 errors["records"] = record_errors
-
-    lag_seconds = doc.get("lag_seconds")
-    if lag_seconds is not None:
-        lag_seconds = _int(lag_seconds, "lag_seconds", errors)
-
-    worker = _object_or_null(doc, "worker", errors)
-
-    logs = _clean_logs(_list(doc, "logs", errors, MAX_LOGS), ctx, errors)
-    default_at = finished_at or started_at
-    failures = _clean_failures(_list(doc, "failures", errors, MAX_FAILURES), default_at, ctx, errors)
-    recovered = _clean_recovered(_list(doc, "recovered", errors, MAX_RECOVERED), errors)
-
-    if errors:
-        raise Invalid(errors)
-
-    return {
-        "integration_id": integration_id,
-        "run_id": run_id,
-        "status": status,
-        "trigger": trigger,
-        "started_at": started_at,
-        "finished_at": finished_at,
-        "replay_id": replay_id,
-        **counts,
-        "lag_seconds": lag_seconds,
-        "worker": None if worker is None else scrubbing.bounded(scrubbing.scrub(worker, ctx.scrub_fields)),
-        "logs": logs,
-        "failures": failures,
-        "recovered": recovered,
-    }
+    return counts
 
 
 def _clean_logs(items, ctx, errors):
