@@ -4,7 +4,7 @@ can run or fetch, however it is spelled."""
 import pytest
 
 from provisioning.config.svg import UnsafeSvg, check_svg
-from tests.opsconsole.test_apply_config import EXAMPLE
+from tests.provisioning.test_apply_config import EXAMPLE
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">{}</svg>'
 
