@@ -2,6 +2,7 @@
 and the schema and API docs views under the request's brand."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 
@@ -47,6 +48,7 @@ class BrandedSchemaView(SpectacularAPIView):
 class BrandedSwaggerView(SpectacularSwaggerView):
     """/api/docs/ under the request's brand."""
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         self.title = branded_title(request)
         return super().get(request, *args, **kwargs)
@@ -55,6 +57,7 @@ class BrandedSwaggerView(SpectacularSwaggerView):
 class BrandedRedocView(SpectacularRedocView):
     """/api/redoc/ under the request's brand."""
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         self.title = branded_title(request)
         return super().get(request, *args, **kwargs)
