@@ -47,4 +47,7 @@ SCHEDULES = [
     # and deliver pushed replays whose next try has come, including a delivery
     # whose queue worker died.
     ScheduleSpec("replay-housekeeping", "integrations.tasks.replay_housekeeping", "I", minutes=1),
+    # Contract section 6: heartbeat states of scheduled integrations, cleared
+    # episodes, delivery retries, and the burn-rate and breach checks per tenant.
+    ScheduleSpec("alerts-evaluate", "alerts.tasks.evaluate", "I", minutes=1),
 ]
