@@ -47,9 +47,12 @@ def _enqueue(task, *args):
     transaction.on_commit(lambda: async_task(f"alerts.tasks.{task}", *args))
 
 
-def raise_exception(exception_id, opening_id):
-    """An exception opened or regressed (its opening ``opening_id``)."""
-    _enqueue("exception_alert", exception_id, opening_id)
+def raise_exceptions(exception_ids):
+    """Exceptions opened, regressed or reopened: one task for the lot (ingest
+    calls this once per request, whatever the number of exceptions)."""
+    ids = sorted({int(pk) for pk in exception_ids})
+    if ids:
+        _enqueue("exception_alerts", ids)
 
 
 def raise_replay(event, replay_id):

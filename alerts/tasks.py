@@ -27,9 +27,10 @@ def evaluate_budgets(tenant_id):
     return budgets.evaluate_tenant(tenant_id)
 
 
-def exception_alert(exception_id, opening_id):
-    alert = triggers.exception_alert(exception_id, opening_id)
-    return None if alert is None else alert.pk
+def exception_alerts(exception_ids):
+    """``exception.opened`` or ``exception.regressed`` for the latest opening of each."""
+    alerts = [triggers.exception_alert(pk) for pk in exception_ids]
+    return [a.pk for a in alerts if a is not None]
 
 
 def replay_alert(event, replay_id):

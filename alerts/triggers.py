@@ -10,13 +10,16 @@ from alerts.models import Alert, Event
 from integrations.models import OPEN_STATUSES, ExceptionOpening, Replay, ReplayStatus, SyncException
 
 
-def exception_alert(exception_id, opening_id):
-    """Raise ``exception.opened`` or ``exception.regressed`` for one opening
-    (once, however often it is called); an earlier episode of the same
-    exception still firing is resolved first (its opening ended)."""
+def exception_alert(exception_id):
+    """Raise ``exception.opened`` or ``exception.regressed`` for the latest
+    opening of an open exception (once per opening, however often it is
+    called); an earlier episode of the same exception still firing is resolved
+    first (its opening ended)."""
     exception = SyncException.objects.select_related("tenant", "integration").filter(pk=exception_id).first()
-    opening = ExceptionOpening.objects.filter(pk=opening_id, exception_id=exception_id).first()
-    if exception is None or opening is None:
+    if exception is None or exception.status not in OPEN_STATUSES:
+        return None
+    opening = ExceptionOpening.objects.filter(exception=exception).order_by("-opened_at", "-id").first()
+    if opening is None:
         return None
     subject, key = f"exception:{exception.pk}", f"exception:{exception.pk}:opening:{opening.pk}"
     for earlier in Alert.objects.firing().filter(subject=subject).exclude(key=key):
