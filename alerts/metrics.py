@@ -36,7 +36,9 @@ def lines():
         .values_list("delivery__channel_kind", "n")
     )
     kinds = AlertChannel.Kind.values
-    out = _family("opsconsole_alerts_fired_total", "counter", "Alert episodes raised, by event.", "event", fired, LISTED)
+    out = _family(
+        "opsconsole_alerts_fired_total", "counter", "Alert episodes raised, by event.", "event", fired, LISTED
+    )
     out += _family(
         "opsconsole_alert_deliveries_failed_total",
         "counter",

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from alerts import messages
 from alerts.models import AlertDelivery, ChannelState, DeliveryAttempt, DeliveryState
-from integrations.delivery import ERROR_LIMIT, backoff_delays, delivery_timeout, post_signed
+from opsconsole.lib.webhooks import ERROR_LIMIT, backoff_delays, delivery_timeout, post_signed
 from sla.models import AlertChannel
 
 INTERRUPTED = "no outcome: the queue worker stopped during this attempt"

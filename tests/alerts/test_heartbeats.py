@@ -123,7 +123,9 @@ def test_a_paused_integration_raises_nothing_and_the_pause_is_audited(
     client.post(f"/t/contoso/i/{scheduled.slug}/alerts/pause/", {"paused": "0"})
     evaluate_at(clock, run_tasks, 40)
     assert [b["event"] for b in bodies(receiver)] == ["integration.down"]
-    actions = list(AuditEntry.objects.filter(action__startswith="integration.").order_by("id").values_list("action", "actor"))
+    actions = list(
+        AuditEntry.objects.filter(action__startswith="integration.").order_by("id").values_list("action", "actor")
+    )
     assert actions == [("integration.pause", support.email), ("integration.resume", support.email)]
 
 
