@@ -155,7 +155,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "opsconsole API",
-    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA).",
+    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA, alerts).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
