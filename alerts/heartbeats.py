@@ -47,25 +47,30 @@ def evaluate(now=None):
         a.integration_id: a
         for a in Alert.objects.firing().filter(event__in=[Event.INTEGRATION_LATE, Event.INTEGRATION_DOWN])
     }
+    suppressed = services.suppressions(integrations, now)
     flipped = 0
     for integration in integrations:
         watch = watches.get(integration.pk) or IntegrationWatch(integration=integration)
         last = heartbeats.get(integration.pk)
-        flipped += _evaluate_one(integration, watch, last, firing.pop(integration.pk, None), now)
+        alert = firing.pop(integration.pk, None)
+        flipped += _evaluate_one(integration, watch, last, alert, suppressed[integration.pk], now)
     for alert in firing.values():  # the integration lost its schedule
         services.resolve(alert, Event.INTEGRATION_RECOVERED, f"{alert.integration.name} no longer has a schedule.")
     return flipped
 
 
-def _evaluate_one(integration, watch, last, alert, now):
+def _evaluate_one(integration, watch, last, alert, suppressed, now):
     status = health_of(integration, last, now)
-    suppressed = services.suppression_for(integration, now)
     changed = status != watch.status
     if changed:
         Flip.objects.create(integration=integration, at=now, old=watch.status, new=status, suppressed=suppressed)
         watch.status, watch.since = status, now
     watch.checked_at = now
-    watch.save()
+    if watch.pk is None:  # first evaluation (a pause may have made the row meanwhile)
+        fields = {"status": watch.status, "since": watch.since, "checked_at": now}
+        IntegrationWatch.objects.update_or_create(integration=integration, defaults=fields)
+    else:
+        watch.save(update_fields=["status", "since", "checked_at"])
     if status in RAISING:
         event = RAISING[status]
         summary = _summary(integration, status, last)

@@ -66,13 +66,37 @@ def raise_replay(event, replay_id):
 def suppression_for(integration, now=None):
     """Why ``integration`` raises nothing now: paused, or inside one of its
     tenant's maintenance windows (a window naming no integration covers all)."""
+    return suppressions([integration], now)[integration.pk]
+
+
+def suppressions(integrations, now=None):
+    """``suppression_for`` of many integrations in two queries: {pk: reason}."""
     now = now or timezone.now()
-    if IntegrationWatch.objects.filter(integration=integration, paused_at__isnull=False).exists():
-        return Suppression.PAUSED
-    windows = MaintenanceWindow.objects.filter(tenant_id=integration.tenant_id, start__lte=now, end__gt=now)
-    if windows.filter(Q(integrations=None) | Q(integrations=integration)).exists():
-        return Suppression.MAINTENANCE
-    return Suppression.NONE
+    pks = [i.pk for i in integrations]
+    paused = set(
+        IntegrationWatch.objects.filter(integration_id__in=pks, paused_at__isnull=False).values_list(
+            "integration_id", flat=True
+        )
+    )
+    windows = MaintenanceWindow.objects.filter(
+        tenant_id__in={i.tenant_id for i in integrations}, start__lte=now, end__gt=now
+    ).prefetch_related("integrations")
+    whole_tenants, named = set(), set()
+    for window in windows:
+        covered = [i.pk for i in window.integrations.all()]
+        if covered:
+            named.update(covered)
+        else:
+            whole_tenants.add(window.tenant_id)
+    reasons = {}
+    for i in integrations:
+        if i.pk in paused:
+            reasons[i.pk] = Suppression.PAUSED
+        elif i.pk in named or i.tenant_id in whole_tenants:
+            reasons[i.pk] = Suppression.MAINTENANCE
+        else:
+            reasons[i.pk] = Suppression.NONE
+    return reasons
 
 
 def pause(integration, user, paused=True, now=None):
