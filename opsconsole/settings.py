@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "opsconsole",
     "integrations",
     "sla",
+    "governance",
 ]
 
 MIDDLEWARE = [

@@ -17,8 +17,10 @@ urlpatterns = [
     path("api/v1/", include("integrations.api.urls")),
     path("api/v1/", include("sla.api_urls")),
     path("api/v1/", include("opsconsole.api_urls")),
+    path("api/v1/", include("governance.api_urls")),
     path("", include("integrations.urls")),
     path("", include("sla.urls")),
+    path("governance/", include("governance.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,29 @@
+"""Charts of the response-trends page: MTTA and MTTR per week, median and
+95th percentile, in business minutes. Pure plotly, no Django; a week
+without samples is a gap, never a zero."""
+
+import json
+
+import plotly.graph_objects as go
+
+from sla.charts import _layout
+
+
+def _figure(weeks, median, p95, title):
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=weeks, y=median, mode="lines+markers", name="Median", connectgaps=False))
+    fig.add_trace(go.Scatter(x=weeks, y=p95, mode="lines+markers", name="95th percentile", line={"dash": "dot"}))
+    fig.update_xaxes(type="category", title_text="Week starting (Monday)")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, title, "Business minutes")
+
+
+def response_figures(points, title):
+    """[{id, title, figure}] for the page: one chart for MTTA, one for MTTR."""
+    weeks = [p["week"].isoformat() for p in points]
+    out = []
+    for key, label in (("ack", "Time to acknowledge"), ("res", "Time to resolve")):
+        text = f"{label} · {title}"
+        fig = _figure(weeks, [p[f"{key}_median"] for p in points], [p[f"{key}_p95"] for p in points], text)
+        out.append({"id": f"chart-{key}", "title": text, "figure": json.loads(fig.to_json())})
+    return out
