@@ -154,7 +154,12 @@ def approvals_page(request):
 
 @login_required
 def keys_page(request):
-    keys = keys_for(request.user).order_by("revoked_at", "tenant__name", "user__email", "name")
+    slug = text(request.GET, "tenant", max_length=63)
+    tenants = governed_tenants_for(request.user, slug)
+    keys = keys_for(request.user)
+    if slug:
+        keys = keys.filter(tenant__in=tenants)
+    keys = keys.order_by("revoked_at", "tenant__name", "user__email", "name")
     now = timezone.now()
     items = []
     for k in keys:
@@ -172,7 +177,7 @@ def keys_page(request):
 
 @login_required
 def changes_page(request):
-    governed_tenants_for(request.user)
+    _tenants(request)  # a tenant named out of reach is a 404 here too
     entries = AuditEntry.objects.filter(action="config.apply").order_by("-at", "-id")
     if request.user.partner_id is not None:
         entries = entries.filter(partner_id=request.user.partner_id)
