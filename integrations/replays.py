@@ -33,6 +33,7 @@ from integrations.models import (
 from opsconsole import audit
 from opsconsole.access import is_key
 from opsconsole.errors import Conflict
+from opsconsole.lib import webhooks
 
 ACTIVE_STATUSES = (ReplayStatus.PENDING_APPROVAL, ReplayStatus.QUEUED, ReplayStatus.DISPATCHED)
 CANCELLABLE_STATUSES = (ReplayStatus.PENDING_APPROVAL, ReplayStatus.QUEUED)
@@ -77,8 +78,8 @@ def replay_document(replay, records=None):
         "status": replay.status,
         "attempt": replay.attempt,
         "reason": replay.reason,
-        "requested_by": replay.requested_by.email if replay.requested_by_id else None,
-        "approved_by": replay.approved_by.email if replay.approved_by_id else None,
+        "requested_by": replay.requester_label,
+        "approved_by": replay.approver_label,
         "created_at": iso(replay.created_at),
         "records": [
             {
@@ -300,6 +301,8 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
             status=ReplayStatus.PENDING_APPROVAL if pending else ReplayStatus.QUEUED,
             reason=reason,
             requested_by=user,
+            requester_email=(user.email or "").strip().lower(),
+            requester_user_id=user.pk,
             created_at=now,
             updated_at=now,
             queued_at=None if pending else now,
@@ -338,13 +341,7 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
             },
         )
         if pending:
-            events.emit(
-                "replay.pending_approval",
-                exception.tenant,
-                integration,
-                summary=f"Replay of {len(keys)} record(s) of exception #{exception.pk} awaits approval",
-                data={"replay": str(replay.pk), "exception": exception.pk},
-            )
+            events.replay_pending_approval(replay, len(keys))
         else:
             _prepare_push(replay, now)
     return replay
@@ -379,12 +376,12 @@ def _locked(replay):
     return Replay.objects.select_for_update(of=("self",)).select_related("tenant", "integration").get(pk=replay.pk)
 
 
-def _check_approver(user, replay):
+def check_approver(user, replay):
     from opsconsole.roles import Perm, can
 
     if is_key(user) or not can(user, Perm.APPROVE):
         raise PermissionDenied("Your role does not allow approving or rejecting replays.")
-    if replay.requested_by_id is not None and replay.requested_by_id == user.pk:
+    if replay.is_requested_by(user):
         raise PermissionDenied("Nobody approves or rejects a replay they requested.")
 
 
@@ -401,7 +398,7 @@ def reject(user, replay, note=""):
 
 def _decide(user, replay, note, *, approved):
     note = _clean_text(note, "note")
-    _check_approver(user, replay)
+    check_approver(user, replay)
     verb = "approved" if approved else "rejected"
     with transaction.atomic():
         replay = _locked(replay)
@@ -409,6 +406,7 @@ def _decide(user, replay, note, *, approved):
             raise Conflict(f"Only a replay pending approval can be {verb}; this one is {replay.status}.")
         now = timezone.now()
         replay.approved_by = user if approved else None
+        replay.approver_email = (user.email or "").strip().lower() if approved else ""
         replay.decided_at = now
         replay.decision_note = note
         replay.updated_at = now
@@ -420,7 +418,17 @@ def _decide(user, replay, note, *, approved):
             replay.status = ReplayStatus.REJECTED
             replay.finished_at = now
             stamp = "finished_at"
-        replay.save(update_fields=["status", "approved_by", "decided_at", "decision_note", stamp, "updated_at"])
+        replay.save(
+            update_fields=[
+                "status",
+                "approved_by",
+                "approver_email",
+                "decided_at",
+                "decision_note",
+                stamp,
+                "updated_at",
+            ]
+        )
         if not approved:
             _release_records(replay)
         audit.record(
@@ -602,8 +610,6 @@ def _audit_claim(principal, replay, lease_seconds):
 def record_delivery(row, outcome):
     """Store the outcome of one delivery attempt (``row``, a Delivery written
     before the POST) and move the replay on (see delivery.push_replay)."""
-    from integrations import delivery
-
     now = timezone.now()
     url = row.url
     delivery_id, attempt = row.delivery_id, row.attempt
@@ -647,7 +653,7 @@ def record_delivery(row, outcome):
                 data={"delivery": str(delivery_id), "try": attempt, "status_code": outcome.status_code},
             )
             return row
-        delays = delivery.backoff_delays()
+        delays = webhooks.backoff_delays()
         if replay.delivery_attempts <= len(delays):
             delay = delays[replay.delivery_attempts - 1]
             replay.next_delivery_at = now + timedelta(seconds=delay)
@@ -689,13 +695,7 @@ def _fail(replay, now, message):
     replay.records.update(state=ReplayRecord.State.FAILED, result_message=message[:2000])
     _set_failure_state(replay.exception_id, keys, FailureState.REPLAY_FAILED, only_states=_NOT_REMEDIATED)
     audit.record(audit.SYSTEM, "replay.fail", tenant=replay.tenant, obj=replay, summary=message[:1000])
-    events.emit(
-        "replay.failed",
-        replay.tenant,
-        replay.integration,
-        summary=f"Replay of exception #{replay.exception_id} failed: {message}"[:1000],
-        data={"replay": str(replay.pk), "exception": replay.exception_id},
-    )
+    events.replay_failed(replay, message)
 
 
 # -- results (3.4) ---------------------------------------------------------------

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "opsconsole.middleware.BrandingMiddleware",
+    "opsconsole.middleware.ApiMethodMiddleware",
 ]
 
 ROOT_URLCONF = "opsconsole.urls"
