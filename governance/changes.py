@@ -51,7 +51,7 @@ class ChangeSet:
 def shown(value):
     """A stored value as text: empty for nothing, JSON for lists and maps."""
     if value is NO_VALUE or value is None or value == "":
-        return "—"
+        return "(none)"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | dict):

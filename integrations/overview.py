@@ -7,7 +7,7 @@ grace; else ``up``. Replay runs are not heartbeats."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from integrations.models import OPEN_STATUSES, Integration, Run, Trigger
@@ -36,7 +36,8 @@ def health_of(integration, last_heartbeat, now=None):
 
 
 def last_heartbeats(integration_ids):
-    """{integration_id: started_at of its latest run that is not a replay}.
+    """{integration_id: started_at of its latest run that is not a replay}
+    (``integration_ids``: a list, or a queryset of ids).
     One index probe per integration (run_integration_started, newest first),
     however many runs each has: the portfolio asks this of every integration
     of a partner."""
@@ -46,14 +47,15 @@ def last_heartbeats(integration_ids):
         .order_by("-started_at")
         .values("started_at")[:1]
     )
-    rows = Integration.objects.filter(pk__in=list(integration_ids)).annotate(last=Subquery(latest))
+    if not isinstance(integration_ids, QuerySet):
+        integration_ids = list(integration_ids)
+    rows = Integration.objects.filter(pk__in=integration_ids).annotate(last=Subquery(latest))
     return {pk: last for pk, last in rows.values_list("pk", "last") if last is not None}
 
 
 def health_counts(integrations, now=None):
-    """{tenant_id: {"new": n, "up": n, "late": n, "down": n}} of ``integrations``."""
-    integrations = list(integrations)
-    heartbeats = last_heartbeats([i.pk for i in integrations])
+    """{tenant_id: {"new": n, "up": n, "late": n, "down": n}} of ``integrations`` (a queryset)."""
+    heartbeats = last_heartbeats(integrations.values("pk"))
     out = {}
     for i in integrations:
         counts = out.setdefault(i.tenant_id, {Health.NEW: 0, Health.UP: 0, Health.LATE: 0, Health.DOWN: 0})

@@ -32,19 +32,18 @@ class Prefetch:
         self.integrations = defaultdict(list)
         for i in Integration.objects.filter(tenant_id__in=ids).order_by("slug"):
             self.integrations[i.tenant_id].append(i)
-        self.all_integrations = [i.pk for rows in self.integrations.values() for i in rows]
         plans = {t.plan_id for t in tenants if t.plan_id}
         self.objectives = list(
             Objective.objects.filter(plan_id__in=plans)
             | Objective.objects.filter(tenant_id__in=ids)
-            | Objective.objects.filter(integration_id__in=self.all_integrations)
+            | Objective.objects.filter(integration__tenant_id__in=ids)
         )
         self.window_rows = defaultdict(list)
         for tenant_id, *row in MaintenanceWindow.objects.filter(tenant_id__in=ids).values_list(
             "tenant_id", *WINDOW_FIELDS
         ):
             self.window_rows[tenant_id].append(tuple(row))
-        runday = RunDay.objects.filter(integration_id__in=self.all_integrations)
+        runday = RunDay.objects.filter(tenant_id__in=ids)
         self.prev = dict(
             runday.filter(day__lt=first_day, hb_last__isnull=False)
             .values("integration_id")
@@ -76,16 +75,19 @@ class Prefetch:
         return self.prev, self.firsts
 
     def days(self, lo, hi):
-        """(rows, histograms) of every tenant's day rows over [lo, hi], read once."""
+        """({integration_id: day rows}, histograms) of every tenant over [lo, hi], read once."""
         if (lo, hi) not in self._days:
-            self._days[(lo, hi)] = read_days_many(self.all_integrations, lo, hi)
-        rows, hists = self._days[(lo, hi)]
-        return rows, hists
+            rows, hists = read_days_many(list(self.tenants), lo, hi)
+            by_pk = defaultdict(list)
+            for row in rows:
+                by_pk[row[0]].append(row)
+            self._days[(lo, hi)] = (by_pk, hists)
+        return self._days[(lo, hi)]
 
     def days_of(self, integrations, lo, hi):
-        rows, hists = self.days(lo, hi)
-        ids = {i.pk for i in integrations}
-        return [r for r in rows if r[0] in ids], {pk: h for pk, h in hists.items() if pk in ids}
+        """What ``rollups.load_days(read=...)`` takes for ``integrations``."""
+        by_pk, hists = self.days(lo, hi)
+        return [r for i in integrations for r in by_pk.get(i.pk, [])], {i.pk: hists.get(i.pk, {}) for i in integrations}
 
     def openings(self, tenant, w_start, w_end, priorities):
         """The tenant's openings as ``engine._openings`` reads them; one
