@@ -383,6 +383,30 @@ def stage(label, tenants, integrations, client, calls, n, tag, seed_value):
     return sla_ms, pf_ms, ok and same
 
 
+def reuse(calls):
+    """Time the APIs against the database an earlier run left behind."""
+    import django
+
+    django.setup()
+    from rest_framework.test import APIClient
+
+    from integrations.keys import create_key
+    from integrations.models import Run
+    from opsconsole.models import Tenant, User
+
+    tenants = list(Tenant.objects.order_by("slug"))
+    _, token = create_key(name="bench-reuse", user=User.objects.get(email="max@bench.example"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    print(f"[reuse] runs in the database: {Run.objects.count():,}")
+    sla_ms, sla_max, _ = timed(client, f"/api/v1/sla?tenant={tenants[0].slug}&period={PERIOD}", calls)
+    print(f"[reuse] GET /api/v1/sla (one tenant, {PERIOD}): median {sla_ms:.1f} ms, max {sla_max:.1f} ms")
+    pf_ms, pf_max, body = timed(client, f"/api/v1/portfolio?period={PERIOD}", calls)
+    print(f"[reuse] GET /api/v1/portfolio ({len(body['tenants'])} tenants): median {pf_ms:.0f} ms, max {pf_max:.0f} ms")
+    same = same_as_sla(client, body, [t.slug for t in tenants[:4]])
+    print(f"[reuse] portfolio rows equal GET /api/v1/sla pooled rows (4 tenants): {'yes' if same else 'NO'}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tenants", type=int, default=100)
@@ -390,7 +414,10 @@ def main():
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--more", type=int, default=10_000_000)
     parser.add_argument("--calls", type=int, default=10)
+    parser.add_argument("--reuse", action="store_true", help="time the database an earlier run left; no seeding")
     args = parser.parse_args()
+    if args.reuse:
+        return reuse(args.calls)
 
     started = time.perf_counter()
     create_database()
