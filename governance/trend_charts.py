@@ -13,14 +13,18 @@ def _figure(weeks, median, p95, title):
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=weeks, y=median, mode="lines+markers", name="Median", connectgaps=False))
     fig.add_trace(go.Scatter(x=weeks, y=p95, mode="lines+markers", name="95th percentile", line={"dash": "dot"}))
-    fig.update_xaxes(type="category", title_text="Week starting (Monday)")
+    fig.update_xaxes(type="category")
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, title, "Business minutes")
+    _layout(fig, title, "Business minutes")
+    # Room under the axis for slanted week labels on a phone, then the legend.
+    fig.update_layout(legend={"orientation": "h", "y": -0.3}, margin={"b": 60})
+    return fig
 
 
 def response_figures(points, title):
     """[{id, title, figure}] for the page: one chart for MTTA, one for MTTR."""
-    weeks = [p["week"].isoformat() for p in points]
+    # Short labels ("14 Sep") keep twelve weeks readable on a phone.
+    weeks = [p["week"].strftime("%d %b") for p in points]
     out = []
     for key, label in (("ack", "Time to acknowledge"), ("res", "Time to resolve")):
         text = f"{label} · {title}"
