@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "opsconsole",
     "integrations",
     "sla",
+    "governance",
     "portal",
     "alerts",
     "provisioning",

@@ -49,6 +49,17 @@ def _empty():
     }
 
 
+def response_minutes(tenant, opened_at, acked, resolved, ignored, hours=None):
+    """(acknowledge, resolve) business minutes of one opening, each None
+    while it has not happened: the samples of MTTA and MTTR here and on the
+    governance response-trends page. Resolving or ignoring also acknowledges."""
+    hours = hours if hours is not None else business_hours_of(tenant)
+    first_ack = min([t for t in (acked, resolved, ignored) if t is not None], default=None)
+    ack = business_minutes_between(tenant, opened_at, first_ack, hours) if first_ack is not None else None
+    res = business_minutes_between(tenant, opened_at, resolved, hours) if resolved is not None else None
+    return ack, res
+
+
 def trends(tenant, first, after_last, bucket, now=None):
     """The buckets of [first, after_last) (local dates) that begin by ``now``.
 
@@ -150,11 +161,11 @@ def _add_openings(out, day_index, tenant, lo, hi):
         if lo <= opened_at:
             i = day_index[local_day(opened_at, tz)]
             out[i]["exceptions"]["opened"] += 1
-            first_ack = min([t for t in (acked, resolved, ignored) if t is not None], default=None)
-            if first_ack is not None:
-                ack_times[i].append(business_minutes_between(tenant, opened_at, first_ack, hours))
-            if resolved is not None:
-                res_times[i].append(business_minutes_between(tenant, opened_at, resolved, hours))
+            ack, res = response_minutes(tenant, opened_at, acked, resolved, ignored, hours)
+            if ack is not None:
+                ack_times[i].append(ack)
+            if res is not None:
+                res_times[i].append(res)
         if resolved is not None and lo <= resolved < hi:
             out[day_index[local_day(resolved, tz)]]["exceptions"]["resolved"] += 1
         for i, end in enumerate(ends):

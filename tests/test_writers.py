@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ("opsconsole", "integrations", "sla", "alerts", "portal", "provisioning")
+APPS = ("opsconsole", "integrations", "sla", "alerts", "governance", "portal", "provisioning")
 
 # model -> the modules (paths under the repository, a folder for a package)
 # allowed to write it.

@@ -132,6 +132,10 @@ LIST_PARAMETERS = [
     OpenApiParameter("error_class", str),
     OpenApiParameter("q", str, description="Searches title, message, error code and record ids; `#812` finds an id."),
     OpenApiParameter("view", str, description="Saved view: mine, unassigned-urgent, breaching."),
+    OpenApiParameter(
+        "opened_after", str, description="Opened at or after this timestamp (with an offset) or date (00:00 UTC)."
+    ),
+    OpenApiParameter("opened_before", str, description="Opened before this timestamp or date (exclusive)."),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int),
 ]

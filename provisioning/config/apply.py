@@ -8,6 +8,7 @@ nothing and records nothing. The whole apply is one transaction; with
 
 from collections import defaultdict
 from datetime import UTC
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
@@ -33,14 +34,23 @@ class Changes:
         self.created = defaultdict(list)
         self.updated = defaultdict(dict)
         self.deleted = defaultdict(list)
+        # {kind: {name: {field: {"old": value, "new": value}}}}, for the
+        # governance change log (readable values; secrets never written).
+        self.values = defaultdict(dict)
 
     def create(self, kind, name):
         self.created[kind].append(name)
 
     def update(self, kind, name, fields):
+        """Record changed ``fields`` of one object: a list of names, or a
+        mapping {name: (old, new)} as ``_sync`` returns it."""
         if fields:
             known = self.updated[kind].setdefault(name, [])
             known.extend(f for f in fields if f not in known)
+            if isinstance(fields, dict):
+                values = self.values[kind].setdefault(name, {})
+                for field, (old, new) in fields.items():
+                    values.setdefault(field, {"old": _readable(field, old)})["new"] = _readable(field, new)
 
     def delete(self, kind, name):
         self.deleted[kind].append(name)
@@ -59,6 +69,7 @@ class Changes:
             "created": {k: list(self.created[k]) for k in KINDS if self.created.get(k)},
             "updated": {k: dict(self.updated[k]) for k in KINDS if self.updated.get(k)},
             "deleted": {k: list(self.deleted[k]) for k in KINDS if self.deleted.get(k)},
+            "values": {k: dict(self.values[k]) for k in KINDS if self.values.get(k)},
             "counts": self.counts(),
         }
 
@@ -144,13 +155,42 @@ def _moves_clocks(changes):
 
 def _sync(obj, desired):
     """Set the fields of ``obj`` that differ from ``desired``; save only those.
-    Returns the names of the changed fields."""
+    Returns {field name: (old, new)} of the changed fields, a foreign key
+    by its name without ``_id`` and as the object it points to."""
     changed = [name for name, value in desired.items() if getattr(obj, name) != value]
+    out = {}
     for name in changed:
+        field = name.removesuffix("_id")
+        old = getattr(obj, field)
         setattr(obj, name, desired[name])
+        out[field] = (old, getattr(obj, field))
     if changed:
         obj.save(update_fields=changed)
-    return [name.removesuffix("_id") for name in changed]
+    return out
+
+
+# Fields whose values never reach the audit log, only the fact of a change.
+SECRET_FIELDS = {"secret", "replay_webhook_secret"}
+# Longest text value kept in the audit log (a logo is a data: URI of up to 256 KiB).
+VALUE_CHARS = 300
+
+
+def _readable(field, value):
+    """A value as the change log shows it: JSON, bounded, secrets hidden."""
+    if field in SECRET_FIELDS:
+        return "[secret]" if value else ""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_readable(field, v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _readable(field, v) for k, v in value.items()}
+    text = str(value)
+    if text.startswith("data:"):
+        return f"{text.split(';', 1)[0].split(',', 1)[0][:60]} ({len(text):,} characters)"
+    return text if len(text) <= VALUE_CHARS else text[:VALUE_CHARS] + f"… [{len(text) - VALUE_CHARS} more]"
 
 
 class _Writer:
@@ -191,19 +231,20 @@ class _Writer:
         if created:
             partner = Partner.objects.create(slug=s.slug, **desired)
             self.changes.create("partner", s.slug)
-            fields = []
+            fields = {}
         else:
             fields = _sync(partner, desired)
         self.partner = partner
         current = set(Hostname.objects.filter(partner=partner).values_list("name", flat=True))
         wanted = set(s.hostnames)
+        if current != wanted and not created:
+            fields["hostnames"] = (sorted(current), sorted(wanted))
         if current != wanted:
             Hostname.objects.filter(partner=partner, name__in=current - wanted).delete()
             Hostname.objects.bulk_create([Hostname(partner=partner, name=n) for n in sorted(wanted - current)])
             # BrandingMiddleware caches host -> partner for a minute.
             stale = [f"branding-host:{n}" for n in current ^ wanted]
             transaction.on_commit(lambda: cache.delete_many(stale))
-            fields.append("hostnames")
         if not created:
             self.changes.update("partner", s.slug, fields)
 
@@ -261,11 +302,11 @@ class _Writer:
         for s in self.spec.users:
             user = self.users[s.email]
             wanted = {slugs[slug] for slug in s.tenants}
-            current = set(user.tenants.values_list("pk", flat=True))
-            if wanted != current:
+            current = dict(user.tenants.values_list("pk", "slug"))
+            if wanted != set(current):
                 user.tenants.set(wanted)
                 if s.email not in created:
-                    self.changes.update("user", s.email, ["tenants"])
+                    self.changes.update("user", s.email, {"tenants": (sorted(current.values()), sorted(s.tenants))})
 
     # -- tenants ---------------------------------------------------------------
 
@@ -361,9 +402,10 @@ class _Writer:
                 self.changes.create("maintenance", name)
                 continue
             fields = _sync(window, {"note": spec.note})
-            if {i.pk for i in window.integrations.all()} != wanted:
+            current = {i.pk: i.slug for i in window.integrations.all()}
+            if set(current) != wanted:
                 window.integrations.set(wanted)
-                fields.append("integrations")
+                fields["integrations"] = (sorted(current.values()), sorted(spec.integrations))
             self.changes.update("maintenance", name, fields)
         if self.prune:
             for window in existing.values():
