@@ -116,6 +116,14 @@ class Client:
 
         return replay_loop(self, integration, handler, lease_seconds=lease_seconds, **options)
 
+    def handle_replay(self, document, handler):
+        """Handle one replay document that was pushed to the worker (check
+        its signature first with ``verify_signature``): call ``handler`` and
+        post its outcome, as the loop does. Returns the result posted."""
+        from opsconsole_worker.replays import handle_one
+
+        return handle_one(self, document, handler)[1]
+
     @property
     def available(self):
         """False for a while after the console could not be reached."""
