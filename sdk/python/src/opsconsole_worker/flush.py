@@ -33,11 +33,14 @@ def flush(client, max_seconds=None, batch_size=BATCH_SIZE):
         claimed = spool.claim(limit=max(1, min(batch_size, 1000)), max_bytes=BATCH_BYTES)
         if not claimed:
             break
+        settled = result.sent + result.rejected
         try:
             _send_round(client, claimed, timeout, result)
         finally:
             for item in claimed:
                 item.release()
+        if result.sent + result.rejected == settled:
+            break  # an answer that settled nothing: try again on the next flush
     result.remaining = len(spool.pending())
     if not client.available:
         result.error = client.last_error
@@ -90,6 +93,7 @@ def _send_batch(client, items, timeout, result):
     results = answer.body.get("results") if isinstance(answer.body, dict) else None
     if not isinstance(results, list):
         log.warning("unexpected answer to a batch: %s", answer.describe())
+        client.mark_unavailable(answer)
         return
     for entry in results:
         index = entry.get("index") if isinstance(entry, dict) else None
