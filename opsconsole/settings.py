@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "opsconsole.middleware.BrandingMiddleware",
+    "opsconsole.middleware.ApiMethodMiddleware",
 ]
 
 ROOT_URLCONF = "opsconsole.urls"
@@ -206,6 +207,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # WeasyPrint warns about every SVG style property of a chart it reads natively.
+    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
 }
 
 if not DEBUG:
