@@ -37,3 +37,12 @@ def printable(value, limit=500):
 def spaced(value):
     """``pending_approval`` -> ``pending approval``."""
     return str(value or "").replace("_", " ")
+
+
+@register.filter
+def whole(value):
+    """``value`` as text, never cut (what an approver must read in full),
+    control characters replaced by visible escapes."""
+    if value is None:
+        return ""
+    return "".join(_visible(c) for c in str(value))
