@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from opsconsole.lib import timestamps
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -40,7 +42,10 @@ INSTALLED_APPS = [
     "opsconsole",
     "integrations",
     "sla",
+    "governance",
     "portal",
+    "alerts",
+    "provisioning",
 ]
 
 MIDDLEWARE = [
@@ -99,6 +104,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OPSCONSOLE_SQLITE_TEST_PATH") or None}
 
 AUTH_USER_MODEL = "opsconsole.User"
+CSRF_FAILURE_VIEW = "opsconsole.errors.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -136,6 +142,11 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# The bottom floor (opsconsole) imports no app: what it needs of one is named here.
+OPSCONSOLE_KEY_LOOKUP = "integrations.keys.authenticate"
+# Callables returning Prometheus text lines for /metrics, each app's gauges.
+OPSCONSOLE_METRICS_GAUGES = ["integrations.metrics.open_exceptions", "alerts.metrics.lines"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "opsconsole.authentication.BearerKeyAuthentication",
@@ -153,13 +164,13 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "opsconsole.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["opsconsole.throttling.KeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"key": os.environ.get("OPSCONSOLE_KEY_RATE", "1200/min")},
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DATETIME_FORMAT": timestamps.FORMAT,  # the one format of answers (contract 8)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "opsconsole API",
-    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA).",
+    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA, alerts).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -193,6 +204,8 @@ OPSCONSOLE_DELIVERY_BACKOFF = [
 ]
 # Seconds a webhook has to answer a delivery (contract 3.6: 10 s); tests shorten it.
 OPSCONSOLE_DELIVERY_TIMEOUT = float(os.environ.get("OPSCONSOLE_DELIVERY_TIMEOUT", "10"))
+# Where links in alert messages point when the partner has no host name.
+OPSCONSOLE_BASE_URL = os.environ.get("OPSCONSOLE_BASE_URL", "http://localhost:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -201,6 +214,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@localhost")
+# An alert e-mail that takes longer is a failed try (retried like webhooks).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 if os.environ.get("EMAIL_URL"):
     from opsconsole.lib.email_url import parse_email_url
 
