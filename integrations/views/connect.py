@@ -56,7 +56,7 @@ def snippets(base_url, tenant_slug, integrations):
         blocks.append(
             (
                 f"Pushed replays ({', '.join(pushed)}): check each delivery before handling it",
-                "from opsconsole_worker import verify_signature\n\n"
+                "import json\n\nfrom opsconsole_worker import verify_signature\n\n"
                 "verify_signature(WEBHOOK_SECRET, request.headers, request.body)  # raises SignatureError\n"
                 "client.handle_replay(json.loads(request.body), handle)",
             )

@@ -35,6 +35,7 @@ def test_staff_see_the_snippets_filled_with_the_tenants_integrations(support, in
     assert "opsconsole-worker wrap --integration time-expense-posting -- /opt/sync/time-expense-posting.sh" in text
     assert 'client.replays("time-expense-posting", handle, lease_seconds=300)' in text  # pulled, not pushed
     assert "Pushed replays (billing-sync)" in text and "verify_signature(" in text
+    assert "import json\n\nfrom opsconsole_worker import verify_signature" in text
     assert "export OPSCONSOLE_URL=http://testserver" in text
     assert "create_api_key --tenant contoso --name sync-worker --scope ingest" in text
     assert "Time &lt;b&gt;and&lt;/b&gt; expense" in page.content.decode()  # names are escaped
