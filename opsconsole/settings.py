@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "integrations",
     "sla",
     "portal",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -159,7 +160,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "opsconsole API",
-    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA).",
+    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA, alerts).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -193,6 +194,8 @@ OPSCONSOLE_DELIVERY_BACKOFF = [
 ]
 # Seconds a webhook has to answer a delivery (contract 3.6: 10 s); tests shorten it.
 OPSCONSOLE_DELIVERY_TIMEOUT = float(os.environ.get("OPSCONSOLE_DELIVERY_TIMEOUT", "10"))
+# Where links in alert messages point when the partner has no host name.
+OPSCONSOLE_BASE_URL = os.environ.get("OPSCONSOLE_BASE_URL", "http://localhost:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -201,6 +204,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@localhost")
+# An alert e-mail that takes longer is a failed try (retried like webhooks).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 if os.environ.get("EMAIL_URL"):
     from opsconsole.lib.email_url import parse_email_url
 

@@ -19,10 +19,12 @@ urlpatterns = [
     path("api/v1/", include("sla.api_urls")),
     path("api/v1/", include("sla.reports.api_urls")),
     path("api/v1/", include("opsconsole.api_urls")),
+    path("api/v1/", include("alerts.api_urls")),
     path("", include("integrations.urls")),
     path("", include("sla.urls")),
     path("", include("sla.reports.urls")),
     path("", include("portal.urls")),
+    path("", include("alerts.urls")),
     path("admin/", admin.site.urls),
 ]
 
