@@ -142,6 +142,8 @@ LIST_PARAMETERS = [
 
 
 class ExceptionListView(APIView):
+    # Answers the paginated envelope; the schema says so (drf-spectacular reads this).
+    pagination_class = Pagination
     permission_classes = [ReadOrStaff]
 
     @extend_schema(
@@ -167,6 +169,8 @@ class ExceptionDetailView(APIView):
 
 
 class OccurrenceListView(APIView):
+    # Answers the paginated envelope; the schema says so (drf-spectacular reads this).
+    pagination_class = Pagination
     permission_classes = [ReadOrStaff]
 
     @extend_schema(
