@@ -145,11 +145,11 @@ def test_no_answer_within_the_timeout_is_retried(contoso, support, django_captur
     with Receiver(SECRET, [("sleep", 1.0, 200)]) as receiver:
         integration = pushed_integration(contoso, receiver.url)
         exception = f.make_exception_with_records(integration, ["TE-1"])
-        started = time.monotonic()
         replay = request_replay(support, exception, django_capture_on_commit_callbacks)
-        elapsed = time.monotonic() - started
-    assert elapsed < 1.0
     row = Delivery.objects.get(replay=replay)
+    # The send gave up at its timeout instead of waiting for the answer after 1 s
+    # (timed around the POST alone, so a loaded machine does not fail the test).
+    assert row.duration_ms < 1000
     assert row.status_code is None and not row.succeeded
     assert "no answer within 0.5 s" in row.error
     replay.refresh_from_db()
