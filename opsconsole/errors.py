@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from opsconsole import domain_errors
+
 log = logging.getLogger(__name__)
 
 
@@ -28,8 +30,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def from_domain_error(exc):
+    """The API answer of a writer's refusal (``opsconsole.domain_errors``)."""
+    if isinstance(exc, domain_errors.Invalid):
+        return exceptions.ValidationError(exc.errors)
+    if isinstance(exc, domain_errors.NotPermitted):
+        return exceptions.PermissionDenied(str(exc))
+    return Conflict(str(exc))
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, domain_errors.DomainError):
+        exc = from_domain_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
@@ -76,18 +89,27 @@ def handler404(request, exception=None):
     return _error_page(request, 404, "Not found.")
 
 
+def csrf_failure(request, reason=""):
+    """A form sent without its security token (usually an old tab or an
+    expired session): the 403 page in the layout, saying what to do."""
+    return _error_page(
+        request, 403, "CSRF check failed.", text="The form had expired. Go back, reload the page and try again."
+    )
+
+
 def handler500(request):
     return _error_page(request, 500, "Server error.", minimal=True)
 
 
-def _error_page(request, code, detail, minimal=False):
+def _error_page(request, code, detail, minimal=False, text=None):
     """JSON for the API, else the error page in the console's layout with the
     request's branding. It never fails itself: the 500 page renders from the
     brand alone (no user, session or database), and if even a page cannot
     render, a bare page in the same words is answered."""
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         return json_error(code, detail)
-    title, text = ERROR_PAGES[code]
+    title, default_text = ERROR_PAGES[code]
+    text = text or default_text
     context = {"code": code, "title": title, "text": text}
     try:
         if minimal:
@@ -101,13 +123,11 @@ def _error_page(request, code, detail, minimal=False):
 
 
 def _brand_of(request):
-    from opsconsole.branding import DEFAULT, branding_for
+    from opsconsole.branding import DEFAULT, branding_for, host_partner
 
     try:
         partner = getattr(request, "partner", None)
         if partner is None and not hasattr(request, "host_partner"):
-            from opsconsole.middleware import host_partner
-
             partner = host_partner(request)
         return branding_for(partner)
     except Exception:  # noqa: BLE001 - the database may be what failed

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from opsconsole.lib import timestamps
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -40,8 +42,10 @@ INSTALLED_APPS = [
     "opsconsole",
     "integrations",
     "sla",
+    "governance",
     "portal",
     "alerts",
+    "provisioning",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +104,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OPSCONSOLE_SQLITE_TEST_PATH") or None}
 
 AUTH_USER_MODEL = "opsconsole.User"
+CSRF_FAILURE_VIEW = "opsconsole.errors.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -137,6 +142,11 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# The bottom floor (opsconsole) imports no app: what it needs of one is named here.
+OPSCONSOLE_KEY_LOOKUP = "integrations.keys.authenticate"
+# Callables returning Prometheus text lines for /metrics, each app's gauges.
+OPSCONSOLE_METRICS_GAUGES = ["integrations.metrics.open_exceptions", "alerts.metrics.lines"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "opsconsole.authentication.BearerKeyAuthentication",
@@ -154,7 +164,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "opsconsole.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["opsconsole.throttling.KeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"key": os.environ.get("OPSCONSOLE_KEY_RATE", "1200/min")},
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DATETIME_FORMAT": timestamps.FORMAT,  # the one format of answers (contract 8)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -164,6 +174,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error answers of every operation, tags, integer ids, no allOf + nullable (opsconsole.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "opsconsole.schema.describe_errors",
+    ],
     # Swagger UI and ReDoc served from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

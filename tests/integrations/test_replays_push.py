@@ -7,11 +7,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.urls import get_resolver
 from django.utils import timezone
 from django_q.models import Schedule
 
-from integrations import delivery, events, tasks
+from integrations import events, tasks
 from integrations.models import Delivery, Failure, Replay, ReplayStatus
+from integrations.replays import push
 from opsconsole.lib import webhooks
 from opsconsole.models import AuditEntry
 from tests import factories as f
@@ -145,10 +147,13 @@ def test_no_answer_within_the_timeout_is_retried(contoso, support, django_captur
     with Receiver(SECRET, [("sleep", 1.0, 200)]) as receiver:
         integration = pushed_integration(contoso, receiver.url)
         exception = f.make_exception_with_records(integration, ["TE-1"])
+        # The first request of a process imports every view; time the delivery, not that.
+        get_resolver().url_patterns  # noqa: B018
+        started = time.monotonic()
         replay = request_replay(support, exception, django_capture_on_commit_callbacks)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0
     row = Delivery.objects.get(replay=replay)
-    # The send gave up at its timeout instead of waiting for the answer after 1 s
-    # (timed around the POST alone, so a loaded machine does not fail the test).
     assert row.duration_ms < 1000
     assert row.status_code is None and not row.succeeded
     assert "no answer within 0.5 s" in row.error
@@ -217,7 +222,7 @@ def test_the_backoff_is_read_at_call_time(settings):
 
 
 def test_an_unknown_replay_is_not_delivered(db):
-    assert delivery.push_replay(uuid.uuid4()) is None
+    assert push.push_replay(uuid.uuid4()) is None
 
 
 def test_a_replay_needing_approval_is_pushed_only_once_approved(
