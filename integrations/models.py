@@ -290,6 +290,10 @@ class SyncException(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_exceptions"
     )
     runbook = models.TextField(blank=True)
+    # The routing rule that set priority, assignee and runbook when the
+    # exception was created ("rule 2: error_class = validation"), or blank
+    # when none matched; the page names it next to the runbook.
+    routed_by = models.CharField(max_length=500, blank=True, db_default="")
     occurrences = models.BigIntegerField(default=0)
     records = models.BigIntegerField(default=0)
     first_seen = models.DateTimeField(null=True, blank=True)
