@@ -14,6 +14,7 @@ import uuid
 
 from integrations.ingest import scrub as scrubbing
 from integrations.ingest.grouping import grouping_key, key_hash, normalise_message
+from opsconsole.lib import time_params
 
 UTC = dt.UTC
 
@@ -145,10 +146,10 @@ def parse_timestamp(value):
         raise ValueError("Not a valid ISO 8601 timestamp.") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("Timestamp needs an offset (Z or +HH:MM).")
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("Timestamp is out of range.") from None
+    instant = time_params.to_utc(parsed)
+    if instant is None:  # no tenant calendar could show it
+        raise ValueError(time_params.OUT_OF_RANGE)
+    return instant
 
 
 def _int(value, field, errors, minimum=0, maximum=MAX_INT):

@@ -105,13 +105,23 @@ def duration(seconds):
     return f"{secs}s"
 
 
+def in_zone(value, tenant):
+    """``value`` in the tenant's zone; in UTC when that zone would take it past
+    the calendar's end (year 9999 east of UTC, year 1 west of it), so rows
+    stored before ingest bounded instants still render."""
+    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
+    try:
+        return value.astimezone(zone)
+    except (OverflowError, ValueError):
+        return value.astimezone(zoneinfo.ZoneInfo("UTC"))
+
+
 @register.filter
 def local(value, tenant):
     """A timestamp in the tenant's zone, with the zone's abbreviation."""
     if value is None:
         return ""
-    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return in_zone(value, tenant).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @register.filter
@@ -149,5 +159,4 @@ def local_clock(value, tenant):
     """The time of day, to the second, in the tenant's zone (log lines)."""
     if value is None:
         return ""
-    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%H:%M:%S")
+    return in_zone(value, tenant).strftime("%H:%M:%S")

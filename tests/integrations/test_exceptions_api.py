@@ -269,7 +269,18 @@ def test_ignore_until_a_time(api, exc):
     assert exc.ignored_until == until
     opening = exc.openings.get()
     assert opening.ignored_at is not None and opening.acknowledged_at is not None
-    assert AuditEntry.objects.get(action="exception.ignore").data["until"] == until.isoformat()
+    entry = AuditEntry.objects.get(action="exception.ignore")
+    # Audit entries speak UTC with a Z, as every answer (contract section 8).
+    stamp = until.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    assert entry.data["until"] == stamp and f"until {stamp}" in entry.summary
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T23:59:59Z", "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"])
+def test_ignore_until_no_calendar_can_show_is_a_400_naming_until(api, exc, until):
+    r = api.post(f"/api/v1/exceptions/{exc.pk}/ignore", {"until": until}, format="json")
+    assert r.status_code == 400 and "1970" in r.json()["until"][0]
+    exc.refresh_from_db()
+    assert exc.status == "open" and exc.ignored_until is None
 
 
 @pytest.mark.parametrize("until", ["tomorrow", "2026-12-01T10:00:00", "2001-01-01T00:00:00Z", 17])
