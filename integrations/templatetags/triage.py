@@ -4,33 +4,24 @@ escaped text with a visible truncation marker), plus durations and local
 times for the triage pages."""
 
 import json
-import re
 import zoneinfo
 
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from opsconsole.lib.visible import bound
+
 register = template.Library()
 
 TEXT_LIMIT = 2_000  # a message or title in a list or summary
 JSON_LIMIT = 20_000  # a payload or response in the viewer
 
-# C0 and C1 controls except tab and newline, and the bidirectional and
-# zero-width formatting characters that can disguise text.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 REDACTED = "[redacted]"
 
 
-def _show_control(match):
-    return f"\\u{ord(match.group()):04x}"
-
-
 def _bound(text, limit):
-    text = _INVISIBLE.sub(_show_control, text)
-    if len(text) <= limit:
-        return text, 0
-    return text[:limit], len(text) - limit
+    return bound(text, limit)
 
 
 def _marker(cut):
