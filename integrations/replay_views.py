@@ -18,6 +18,7 @@ from integrations import replays
 from integrations.access import get_exception_for_user, get_replay_for_user, replays_for
 from integrations.models import REMEDIATED_STATES, Integration, ReplayStatus
 from opsconsole.access import get_tenant_for_user
+from opsconsole.lib.visible import json_text
 from opsconsole.roles import Perm, can
 
 # Bytes of a payload or patch shown on a page; the rest is cut.
@@ -27,7 +28,7 @@ SHOW_JSON_LIMIT = 4096
 def pretty_json(value, limit=SHOW_JSON_LIMIT):
     if value is None:
         return ""
-    text = json.dumps(value, indent=2, ensure_ascii=True, sort_keys=True)
+    text = json_text(value, sort_keys=True, ensure_ascii=True)
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters)"
     return text
@@ -211,8 +212,8 @@ def exception_replay(request, pk):
     patch_text = request.POST.get("patch", "").strip()
     try:
         patch = json.loads(patch_text) if patch_text else {}
-    except ValueError as exc:
-        messages.error(request, f"patch: not valid JSON ({exc}).")
+    except (ValueError, RecursionError) as exc:
+        messages.error(request, f"patch: not valid JSON ({exc or 'nested too deeply'}).")
         return _back(request, reverse("integrations-exception-replay", args=[exception.pk]))
     try:
         if not isinstance(patch, dict):

@@ -210,6 +210,20 @@ def _object_or_null(item, field, errors):
     return None
 
 
+def _stored(value, field, errors, fields, scrubber=scrubbing.scrub):
+    """The JSON text stored for a worker's value: scrubbed, then bounded
+    (contract 3.5); None for None. A value nested deeper than
+    ``scrubbing.MAX_DEPTH`` is an error under ``field``: nothing unscrubbed
+    is ever stored."""
+    if value is None:
+        return None
+    try:
+        return scrubbing.bounded(scrubber(value, fields))
+    except scrubbing.TooDeep as exc:
+        errors[field] = [str(exc)]
+        return None
+
+
 def _list(doc, field, errors, maximum):
     value = doc.get(field)
     if value is None:
@@ -347,7 +361,7 @@ def _validate_run(doc, ctx):
     if lag_seconds is not None:
         lag_seconds = _int(lag_seconds, "lag_seconds", errors)
 
-    worker = _object_or_null(doc, "worker", errors)
+    worker = _stored(_object_or_null(doc, "worker", errors), "worker", errors, ctx.scrub_fields)
 
     logs = _clean_logs(_list(doc, "logs", errors, MAX_LOGS), ctx, errors)
     default_at = finished_at or started_at
@@ -367,7 +381,7 @@ def _validate_run(doc, ctx):
         "replay_id": replay_id,
         **counts,
         "lag_seconds": lag_seconds,
-        "worker": None if worker is None else scrubbing.bounded(scrubbing.scrub(worker, ctx.scrub_fields)),
+        "worker": worker,
         "logs": logs,
         "failures": failures,
         "recovered": recovered,
@@ -392,7 +406,7 @@ def _clean_logs(items, ctx, errors):
         message = _string(item, "message", e, required=False, max_bytes=MAX_LOG_MESSAGE_BYTES)
         if "message" not in item or item.get("message") is None:
             e["message"] = [REQUIRED]
-        context = _object_or_null(item, "context", e)
+        context_text = _stored(_object_or_null(item, "context", e), "context", e, fields)
         if e:
             item_errors[str(index)] = e
             continue
@@ -400,7 +414,6 @@ def _clean_logs(items, ctx, errors):
         digest = hashlib.md5(  # noqa: S324 - a dedup key, not security
             f"{stamp}|{level}|{message}".encode(), usedforsecurity=False
         ).hexdigest()
-        context_text = None if context is None else scrubbing.bounded(scrubbing.scrub(context, fields))
         cleaned[digest] = (at, level, message, context_text, digest)
     if item_errors:
         errors["logs"] = item_errors
@@ -425,11 +438,11 @@ def _clean_failures(items, default_at, ctx, errors):
         fingerprint = _string(item, "fingerprint", e)
         occurred_at = _timestamp(item, "occurred_at", e)
         source_changed_at = _timestamp(item, "source_changed_at", e)
+        payload = _stored(item.get("payload"), "payload", e, fields)
+        response = _stored(item.get("response"), "response", e, fields, scrubbing.scrub_response)
         if e:
             item_errors[str(index)] = e
             continue
-        payload = item.get("payload")
-        response = item.get("response")
         normalised = normalise_message(message)
         grouped_by, parts = grouping_key(entity, error_code, error_class, message, fingerprint, normalised)
         # Within one document the last failure for an (entity, record_id) wins.
@@ -444,8 +457,8 @@ def _clean_failures(items, default_at, ctx, errors):
             "fingerprint": fingerprint,
             "occurred_at": occurred_at or default_at,
             "source_changed_at": source_changed_at,
-            "payload": None if payload is None else scrubbing.bounded(scrubbing.scrub(payload, fields)),
-            "response": None if response is None else scrubbing.bounded(scrubbing.scrub_response(response, fields)),
+            "payload": payload,
+            "response": response,
             "grouped_by": grouped_by,
             "key_hash": key_hash(grouped_by, parts),
             "title": normalised,

@@ -10,7 +10,7 @@ from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from opsconsole.lib.visible import bound
+from opsconsole.lib.visible import bound, json_text
 
 register = template.Library()
 
@@ -52,17 +52,14 @@ def payload(value, limit=JSON_LIMIT):
         # A response body that holds JSON is shown as that JSON.
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     elif isinstance(value, dict) and isinstance(value.get("body"), str):
         try:
             value = {**value, "body": json.loads(value["body"])}
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
-    try:
-        text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
-    except (TypeError, ValueError):
-        text = str(value)
+    text = json_text(value)
     text, cut = _bound(text, int(limit))
     out = str(conditional_escape(text)).replace(
         REDACTED, '<mark class="redacted" title="Scrubbed before it was stored">[redacted]</mark>'
@@ -73,7 +70,7 @@ def payload(value, limit=JSON_LIMIT):
 @register.filter
 def has_redacted(value):
     try:
-        return REDACTED in json.dumps(value, ensure_ascii=False)
+        return REDACTED in json_text(value, indent=None)
     except (TypeError, ValueError):
         return False
 

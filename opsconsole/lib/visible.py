@@ -7,6 +7,7 @@ use and unassigned code points) and how long a shown value may be.
 Every template filter that shows worker text (``bounded``, ``plain``,
 ``payload``, ``printable``) goes through ``bound``."""
 
+import json
 import re
 import unicodedata
 
@@ -38,3 +39,52 @@ def bound(text, limit):
     text = text if isinstance(text, str) else str(text)
     cut = max(len(text) - limit, 0)
     return show_controls(text[:limit] if cut else text), cut
+
+
+def json_text(value, indent=2, sort_keys=False, ensure_ascii=False):
+    """``value`` as indented JSON text, like ``json.dumps``, whatever its
+    depth: a value nested past the interpreter's recursion limit (rows stored
+    before ingest bounded depth) is written by an explicit stack instead."""
+    try:
+        return json.dumps(value, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=str)
+    except RecursionError:
+        return "".join(_json_pieces(value, indent, sort_keys, ensure_ascii))
+
+
+def _json_pieces(value, indent, sort_keys, ensure_ascii):
+    """The text of ``value`` in pieces; ``stack`` holds what is still to be
+    written, last first: ("text", str) or ("value", item, level)."""
+    stack = [("value", value, 0)]
+    while stack:
+        work = stack.pop()
+        if work[0] == "text":
+            yield work[1]
+            continue
+        _, item, level = work
+        if isinstance(item, dict) and item:
+            pairs = sorted(item.items(), key=lambda kv: str(kv[0])) if sort_keys else list(item.items())
+            pad, comma, end = _layout(indent, level)
+            todo = []
+            for i, (k, v) in enumerate(pairs):
+                key = json.dumps(str(k), ensure_ascii=ensure_ascii)
+                todo += [("text", (comma if i else "") + pad + key + ": "), ("value", v, level + 1)]
+            todo.append(("text", end + "}"))
+            stack.extend(reversed(todo))
+            yield "{"
+        elif isinstance(item, list) and item:
+            pad, comma, end = _layout(indent, level)
+            todo = []
+            for i, v in enumerate(item):
+                todo += [("text", (comma if i else "") + pad), ("value", v, level + 1)]
+            todo.append(("text", end + "]"))
+            stack.extend(reversed(todo))
+            yield "["
+        else:
+            yield json.dumps(item, ensure_ascii=ensure_ascii, default=str)
+
+
+def _layout(indent, level):
+    """(before an item, between items, before the closing mark) at ``level``."""
+    if indent is None:
+        return "", ", ", ""
+    return "\n" + " " * (indent * (level + 1)), ",", "\n" + " " * (indent * level)

@@ -5,6 +5,7 @@ import copy
 import pytest
 from django.core.cache import cache
 
+from integrations.ingest.scrub import MAX_DEPTH
 from integrations.keys import revoke_key
 from integrations.models import Failure, Replay, ReplayStatus, Run, RunLog, SyncException
 from opsconsole import metrics
@@ -460,9 +461,18 @@ def _nested_payload_run(depth):
 
 
 def test_a_deeply_nested_payload_is_stored(worker, post_run):
-    response = _raw_post(worker, _nested_payload_run(800))
+    response = _raw_post(worker, _nested_payload_run(MAX_DEPTH))
     assert response.status_code == 201
-    assert str(Failure.objects.get().payload).count("[") == 800
+    assert str(Failure.objects.get().payload).count("[") == MAX_DEPTH
+
+
+def test_a_payload_nested_past_the_depth_limit_is_a_400_naming_it(worker, post_run):
+    # Deeper values could not be read back or shown by code that recurses.
+    before = table_counts()
+    response = _raw_post(worker, _nested_payload_run(800))
+    assert response.status_code == 400
+    assert response.json() == {"failures": {"0": {"payload": [f"Nested deeper than {MAX_DEPTH} levels."]}}}
+    assert table_counts() == before
 
 
 def test_a_payload_nested_deeper_than_json_parsing_allows_is_a_400(worker, post_run):
