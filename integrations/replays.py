@@ -33,6 +33,7 @@ from integrations.models import (
 from opsconsole import audit
 from opsconsole.access import is_key
 from opsconsole.errors import Conflict
+from opsconsole.lib import webhooks
 
 ACTIVE_STATUSES = (ReplayStatus.PENDING_APPROVAL, ReplayStatus.QUEUED, ReplayStatus.DISPATCHED)
 CANCELLABLE_STATUSES = (ReplayStatus.PENDING_APPROVAL, ReplayStatus.QUEUED)
@@ -338,13 +339,7 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
             },
         )
         if pending:
-            events.emit(
-                "replay.pending_approval",
-                exception.tenant,
-                integration,
-                summary=f"Replay of {len(keys)} record(s) of exception #{exception.pk} awaits approval",
-                data={"replay": str(replay.pk), "exception": exception.pk},
-            )
+            events.replay_pending_approval(replay, len(keys))
         else:
             _prepare_push(replay, now)
     return replay
@@ -602,8 +597,6 @@ def _audit_claim(principal, replay, lease_seconds):
 def record_delivery(row, outcome):
     """Store the outcome of one delivery attempt (``row``, a Delivery written
     before the POST) and move the replay on (see delivery.push_replay)."""
-    from integrations import delivery
-
     now = timezone.now()
     url = row.url
     delivery_id, attempt = row.delivery_id, row.attempt
@@ -647,7 +640,7 @@ def record_delivery(row, outcome):
                 data={"delivery": str(delivery_id), "try": attempt, "status_code": outcome.status_code},
             )
             return row
-        delays = delivery.backoff_delays()
+        delays = webhooks.backoff_delays()
         if replay.delivery_attempts <= len(delays):
             delay = delays[replay.delivery_attempts - 1]
             replay.next_delivery_at = now + timedelta(seconds=delay)
@@ -689,13 +682,7 @@ def _fail(replay, now, message):
     replay.records.update(state=ReplayRecord.State.FAILED, result_message=message[:2000])
     _set_failure_state(replay.exception_id, keys, FailureState.REPLAY_FAILED, only_states=_NOT_REMEDIATED)
     audit.record(audit.SYSTEM, "replay.fail", tenant=replay.tenant, obj=replay, summary=message[:1000])
-    events.emit(
-        "replay.failed",
-        replay.tenant,
-        replay.integration,
-        summary=f"Replay of exception #{replay.exception_id} failed: {message}"[:1000],
-        data={"replay": str(replay.pk), "exception": replay.exception_id},
-    )
+    events.replay_failed(replay, message)
 
 
 # -- results (3.4) ---------------------------------------------------------------

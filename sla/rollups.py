@@ -7,8 +7,8 @@ runs of its day (never adjusted by deltas), so re-posting a run any number of
 times leaves it unchanged, and a late backfill lands in the right day.
 
 Who calls this:
-1. the ingest transaction, through ``runs_changed`` registered in
-   ``integrations.ingest.service.RUN_LISTENERS`` (see ``sla.apps``);
+1. the ingest transaction, which calls ``runs_changed`` by name
+   (``integrations.ingest.service``, step 9);
 2. the SLA engine, through ``load_days``, which rebuilds rows whose basis
    (time zone, schedule, maintenance windows) changed since they were built;
 3. ``python manage.py sla_rebuild`` and the benchmark, through ``rebuild``.
@@ -331,7 +331,7 @@ def rebuild(tenant, first_day=None, last_day=None, now=None):
 
 
 def runs_changed(tenant_id, run_pks, previous=()):
-    """RUN_LISTENERS hook, inside the ingest transaction: rebuild the buckets
+    """Called by ingest by name, inside its transaction: rebuild the buckets
     the runs just written fall in, then their days; a constant number of
     statements whatever the number of runs. Days before the retention are
     left alone (their raw runs may be gone).

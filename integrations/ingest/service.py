@@ -24,7 +24,9 @@ number of runs, failures and logs:
 8. move occurrences and records of every exception involved by what this
    request added or moved, and refresh first_seen and last_seen: exact
    whatever runs concurrently and whatever is posted twice;
-9. call the listeners (``RUN_LISTENERS``, ``OPENING_LISTENERS``).
+9. rebuild the SLA rollups of the runs written (``sla.rollups.runs_changed``)
+   and say what happened (``integrations.events``: runs stored, exceptions
+   opened, regressed or reopened), still inside the transaction.
 """
 
 import datetime as dt
@@ -34,6 +36,7 @@ from collections import defaultdict
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from integrations import events
 from integrations.ingest import scrub as scrubbing
 from integrations.ingest.states import (  # noqa: F401 - resolve_if_remediated, recount_exceptions: public here
     count,
@@ -55,22 +58,10 @@ from integrations.ingest.writes import (
 )
 from integrations.models import Failure, FailureState, Integration, Replay, Run
 from opsconsole import metrics
+from sla import rollups
 from sla.clock import TenantClocks
 
 log = logging.getLogger(__name__)
-
-# Callables ``(tenant_id, run_pks, previous=[(integration_id, old started_at)])``
-# run inside the ingest transaction after the runs, failures and logs are
-# written (SLA rollups register here); ``previous`` names re-posted runs whose
-# started_at moved.
-RUN_LISTENERS = []
-
-# Callables ``(tenant_id, openings)`` run inside the transaction, where
-# ``openings`` lists ``(exception_id, kind)`` with kind ``opened`` (a new
-# exception), ``regressed`` (a resolved one reopened) or ``reopened`` (an
-# ignored one whose ``until`` had passed). Alerts register here.
-OPENING_LISTENERS = []
-
 
 # --- entry points -------------------------------------------------------------------------------
 
@@ -329,12 +320,11 @@ def _store(tenant, runs, now):
     if recovered_in:
         resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)
 
+    # 9. Rollups and events, inside the transaction.
     run_pk_list = [run_pks[key] for key in ordered]
-    for listener in RUN_LISTENERS:
-        listener(tenant.pk, run_pk_list, previous=moved)
-    if openings:
-        for listener in OPENING_LISTENERS:
-            listener(tenant.pk, openings)
+    rollups.runs_changed(tenant.pk, run_pk_list, previous=moved)
+    events.runs_stored(tenant.pk, run_pk_list)
+    _say_openings(tenant.pk, openings)
 
     # Per input run: the first of a repeated key reports what the database
     # said, the later ones are updates of it.
@@ -344,3 +334,18 @@ def _store(tenant, runs, now):
         outcome.append((run_pks[key], key in inserted and key not in seen))
         seen.add(key)
     return outcome
+
+
+def _say_openings(tenant_id, openings):
+    """``openings``: (exception id, kind) with kind ``opened`` (a new
+    exception), ``regressed`` (a resolved one reopened) or ``reopened`` (an
+    ignored one whose ``until`` had passed); one event call per kind."""
+    by_kind = defaultdict(list)
+    for exception_id, kind in openings:
+        by_kind[kind].append(exception_id)
+    if by_kind["opened"]:
+        events.exceptions_opened(tenant_id, by_kind["opened"])
+    if by_kind["regressed"]:
+        events.exceptions_regressed(tenant_id, by_kind["regressed"])
+    if by_kind["reopened"]:
+        events.exceptions_reopened(tenant_id, by_kind["reopened"])

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from integrations.ingest.service import OPENING_LISTENERS, RUN_LISTENERS, resolve_if_remediated
-from integrations.models import ExceptionOpening, Failure, FailureState, RoutingRule, Run, SyncException
+from integrations.ingest.service import resolve_if_remediated
+from integrations.models import ExceptionOpening, Failure, FailureState, RoutingRule, SyncException
 from opsconsole.models import AuditEntry
 from tests import factories as f
 
@@ -212,22 +212,6 @@ def test_resolve_if_remediated_leaves_exceptions_with_failing_records(post_run):
     assert (a.status, b.status) == ("resolved", "open")
     assert resolve_if_remediated([a.pk], "again") == []  # already resolved: no second entry
     assert AuditEntry.objects.filter(action="exception.resolve").count() == 1
-
-
-def test_listeners_hear_of_stored_runs_and_openings(post_run, contoso):
-    heard = []
-    RUN_LISTENERS.append(lambda tenant_id, run_pks, previous=(): heard.append(("runs", tenant_id, sorted(run_pks))))
-    OPENING_LISTENERS.append(lambda tenant_id, openings: heard.append(("openings", tenant_id, openings)))
-    try:
-        post_run(f.run_doc("r1", failures=[fail("A")]))
-    finally:
-        RUN_LISTENERS.pop()
-        OPENING_LISTENERS.pop()
-    exception = SyncException.objects.get()
-    assert heard == [
-        ("runs", contoso.pk, [Run.objects.get().pk]),
-        ("openings", contoso.pk, [(exception.pk, "opened")]),
-    ]
 
 
 def test_recount_exceptions_follows_deleted_failures(post_run):

@@ -1,5 +1,5 @@
 """Runs reported through the worker API reach the SLA and the trends: the
-rollups are kept inside the ingest transaction (RUN_LISTENERS)."""
+rollups are kept inside the ingest transaction (``sla.rollups.runs_changed``)."""
 
 import time_machine
 
