@@ -449,6 +449,12 @@ class Replay(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="approved_replays"
     )
+    # Who asked and who approved, kept as text: the user rows may be deleted
+    # (apply_config --prune) and the four-eyes check must still know the
+    # requester, even when an account with the same e-mail is created again.
+    requester_email = models.EmailField(max_length=254, blank=True)
+    requester_user_id = models.BigIntegerField(null=True, blank=True)
+    approver_email = models.EmailField(max_length=254, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -476,6 +482,27 @@ class Replay(models.Model):
 
     def __str__(self):
         return f"replay {self.id} ({self.status})"
+
+    def is_requested_by(self, user):
+        """Whether ``user`` asked for this replay: the same account, or any
+        account with the requester's e-mail (a deleted and re-created user)."""
+        if getattr(user, "pk", None) is None:
+            return False
+        if self.requester_user_id is not None and self.requester_user_id == user.pk:
+            return True
+        if self.requested_by_id is not None and self.requested_by_id == user.pk:
+            return True
+        email = (getattr(user, "email", "") or "").strip().lower()
+        return bool(email) and email == self.requester_email.lower()
+
+    @property
+    def requester_label(self):
+        """The requester's e-mail, also once their account is gone."""
+        return self.requested_by.email if self.requested_by_id else (self.requester_email or None)
+
+    @property
+    def approver_label(self):
+        return self.approved_by.email if self.approved_by_id else (self.approver_email or None)
 
 
 class ReplayRecord(models.Model):

@@ -50,7 +50,7 @@ def _error_text(exc):
 
 def _may_approve(user, replay):
     return (
-        replay.status == ReplayStatus.PENDING_APPROVAL and can(user, Perm.APPROVE) and replay.requested_by_id != user.pk
+        replay.status == ReplayStatus.PENDING_APPROVAL and can(user, Perm.APPROVE) and not replay.is_requested_by(user)
     )
 
 
@@ -82,7 +82,7 @@ def replay_detail(request, pk):
         "history": history,
         "result": pretty_json(replay.result),
         "may_approve": _may_approve(request.user, replay),
-        "own_request": replay.requested_by_id == request.user.pk,
+        "own_request": replay.is_requested_by(request.user),
         "may_cancel": _may_cancel(request.user, replay),
     }
     return render(request, "integrations/replay_detail.html", context)
@@ -134,7 +134,7 @@ def approvals(request):
         {
             "replay": r,
             "records": _records_view(r),
-            "own_request": r.requested_by_id == request.user.pk,
+            "own_request": r.is_requested_by(request.user),
         }
         for r in pending[:200]
     ]

@@ -78,8 +78,8 @@ def replay_document(replay, records=None):
         "status": replay.status,
         "attempt": replay.attempt,
         "reason": replay.reason,
-        "requested_by": replay.requested_by.email if replay.requested_by_id else None,
-        "approved_by": replay.approved_by.email if replay.approved_by_id else None,
+        "requested_by": replay.requester_label,
+        "approved_by": replay.approver_label,
         "created_at": iso(replay.created_at),
         "records": [
             {
@@ -301,6 +301,8 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
             status=ReplayStatus.PENDING_APPROVAL if pending else ReplayStatus.QUEUED,
             reason=reason,
             requested_by=user,
+            requester_email=(user.email or "").strip().lower(),
+            requester_user_id=user.pk,
             created_at=now,
             updated_at=now,
             queued_at=None if pending else now,
@@ -374,12 +376,12 @@ def _locked(replay):
     return Replay.objects.select_for_update(of=("self",)).select_related("tenant", "integration").get(pk=replay.pk)
 
 
-def _check_approver(user, replay):
+def check_approver(user, replay):
     from opsconsole.roles import Perm, can
 
     if is_key(user) or not can(user, Perm.APPROVE):
         raise PermissionDenied("Your role does not allow approving or rejecting replays.")
-    if replay.requested_by_id is not None and replay.requested_by_id == user.pk:
+    if replay.is_requested_by(user):
         raise PermissionDenied("Nobody approves or rejects a replay they requested.")
 
 
@@ -396,7 +398,7 @@ def reject(user, replay, note=""):
 
 def _decide(user, replay, note, *, approved):
     note = _clean_text(note, "note")
-    _check_approver(user, replay)
+    check_approver(user, replay)
     verb = "approved" if approved else "rejected"
     with transaction.atomic():
         replay = _locked(replay)
@@ -404,6 +406,7 @@ def _decide(user, replay, note, *, approved):
             raise Conflict(f"Only a replay pending approval can be {verb}; this one is {replay.status}.")
         now = timezone.now()
         replay.approved_by = user if approved else None
+        replay.approver_email = (user.email or "").strip().lower() if approved else ""
         replay.decided_at = now
         replay.decision_note = note
         replay.updated_at = now
@@ -415,7 +418,17 @@ def _decide(user, replay, note, *, approved):
             replay.status = ReplayStatus.REJECTED
             replay.finished_at = now
             stamp = "finished_at"
-        replay.save(update_fields=["status", "approved_by", "decided_at", "decision_note", stamp, "updated_at"])
+        replay.save(
+            update_fields=[
+                "status",
+                "approved_by",
+                "approver_email",
+                "decided_at",
+                "decision_note",
+                stamp,
+                "updated_at",
+            ]
+        )
         if not approved:
             _release_records(replay)
         audit.record(

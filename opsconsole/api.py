@@ -46,11 +46,15 @@ class AuditLogView(generics.ListAPIView):
     def get_queryset(self):
         user = self.request.user
         params = self.request.query_params
-        for name in ("tenant", "actor", "action", "from", "to"):
-            if "\x00" in params.get(name, ""):
-                raise ValidationError({name: ["Must not contain NUL characters."]})
+        # 404 (tenant out of reach), then 403 (role), then 400 (malformed);
+        # a slug holding NUL names no tenant and is refused as malformed.
+        if "\x00" in params.get("tenant", ""):
+            raise ValidationError({"tenant": ["Must not contain NUL characters."]})
         tenant = get_tenant_for_user(user, params["tenant"]) if params.get("tenant") else None
         require(user, Perm.GOVERN)
+        for name in ("actor", "action", "from", "to"):
+            if "\x00" in params.get(name, ""):
+                raise ValidationError({name: ["Must not contain NUL characters."]})
         start, end = instant_range(params)
         entries = AuditEntry.objects.annotate(tenant_slug=F("tenant__slug"))
         if user.partner_id is not None:

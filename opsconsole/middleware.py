@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.views import APIView
 
 from opsconsole.errors import json_error
 
@@ -62,3 +63,37 @@ class BrandingMiddleware:
             except Exception:  # noqa: BLE001 - a bad Host header must not break branding
                 request.partner = None
         return self.get_response(request)
+
+
+def allowed_methods(view_class):
+    """The HTTP methods an API view answers (HEAD wherever GET is)."""
+    names = [m for m in view_class.http_method_names if hasattr(view_class, m)]
+    if "get" in names and "head" not in names:
+        names.append("head")
+    order = ["get", "head", "post", "put", "patch", "delete", "options", "trace"]
+    return [m.upper() for m in order if m in names]
+
+
+class ApiMethodMiddleware:
+    """A verb an API endpoint does not answer is a 405 naming the allowed
+    methods (contract 8), before authentication, scopes or roles are looked
+    at: ``DELETE /api/v1/runs`` is not a question of the caller's key."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        view_class = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None)
+        if not (isinstance(view_class, type) and issubclass(view_class, APIView)):
+            return None
+        allowed = allowed_methods(view_class)
+        if request.method in allowed:
+            return None
+        return json_error(
+            405,
+            f"Method {request.method[:20]!r} is not allowed here; use {', '.join(allowed)}.",
+            Allow=", ".join(allowed),
+        )

@@ -1,8 +1,32 @@
 """Plotly figures of the SLA and trends pages (and the reports), built from
 plain data. Pure: no Django import. Pages embed ``figure_json`` and load the
-locally served plotly.min.js (never a CDN)."""
+locally served plotly.min.js (never a CDN).
+
+Plotly draws every text of a figure (trace names, hover text, titles,
+annotations, category ticks) as pseudo-HTML: ``<a href>`` becomes a live
+link, ``<b>`` bold. Every string that did not come from this module goes
+through ``plot_text`` first, here and in any chart built elsewhere."""
+
+import html
+import unicodedata
 
 import plotly.graph_objects as go
+
+# Characters of a label a chart shows; a longer one is cut with an ellipsis.
+PLOT_TEXT_LIMIT = 80
+# Control, format (bidi overrides, zero-width), line/paragraph separators.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def plot_text(value, limit=PLOT_TEXT_LIMIT):
+    """``value`` as inert text for a plotly figure: bounded to ``limit``
+    characters, control and bidi characters dropped, and ``& < >`` written as
+    entities, which plotly shows literally instead of reading them as markup."""
+    text = "".join(c for c in str(value) if unicodedata.category(c) not in _HIDDEN)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
 
 LABELS = {
     "run_success": "Run success",
@@ -16,7 +40,7 @@ LABELS = {
 
 def _layout(fig, title, ytitle):
     fig.update_layout(
-        title={"text": title, "font": {"size": 14}},
+        title={"text": plot_text(title, 200), "font": {"size": 14}},
         margin={"l": 50, "r": 20, "t": 40, "b": 40},
         height=280,
         yaxis_title=ytitle,
@@ -43,10 +67,11 @@ def failures_by_class_figure(starts, by_class):
     """Stacked bars: failure occurrences per bucket by error class."""
     fig = go.Figure()
     for cls in sorted(by_class):
-        fig.add_trace(go.Bar(x=starts, y=by_class[cls], name=cls))
+        fig.add_trace(go.Bar(x=starts, y=by_class[cls], name=plot_text(cls)))
     if not by_class:
         fig.add_trace(go.Bar(x=starts, y=[0] * len(starts), name="No failures"))
-    fig.update_layout(barmode="stack")
+    # The legend names the class even when there is only one.
+    fig.update_layout(barmode="stack", showlegend=True)
     return _layout(fig, "Failures by class", "Occurrences")
 
 

@@ -265,15 +265,22 @@ class ReplayDetailView(APIView):
 
 
 class _DecisionView(APIView):
+    """404 out of reach, then 403 for a role (or requester) that may not
+    take this decision, and only then 400 for a malformed body."""
+
     permission_classes = [StaffOnly]
     action = None
 
     @extend_schema(request=NoteSerializer, responses={200: ReplayDocument})
     def post(self, request, pk):
         replay = get_replay_for_user(request.user, pk)
+        self.check_caller(request.user, replay)
         data = _validated(NoteSerializer, request)
         getattr(replays, self.action)(request.user, replay, data.get("note") or "")
         return Response(_document(replay))
+
+    def check_caller(self, user, replay):
+        replays.check_approver(user, replay)
 
 
 class ReplayApproveView(_DecisionView):
@@ -286,6 +293,9 @@ class ReplayRejectView(_DecisionView):
 
 class ReplayCancelView(_DecisionView):
     action = "cancel"
+
+    def check_caller(self, user, replay):
+        require(user, Perm.ACT)
 
 
 # -- worker API (3.3, 3.4) ------------------------------------------------------------------

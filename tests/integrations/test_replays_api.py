@@ -225,6 +225,26 @@ def test_nobody_approves_their_own_request(as_user, manager, approval_exception)
     assert replay.status == ReplayStatus.PENDING_APPROVAL
 
 
+def test_a_deleted_requester_is_still_the_requester(as_user, northwind, manager, partner_admin, approval_exception):
+    """The requester's account is removed (apply_config --prune) and created
+    again with the same e-mail: it still may not approve its own request,
+    and the replay still names who asked."""
+    requester = f.make_user(northwind, Role.MANAGER, "lee@northwind.example")
+    replay = Replay.objects.get(pk=request(as_user(requester), approval_exception).json()["id"])
+    requester.delete()
+    again = f.make_user(northwind, Role.MANAGER, "Lee@Northwind.example")
+    response = decide(as_user(again), replay, "approve")
+    assert response.status_code == 403
+    assert "requested" in response.json()["detail"]
+    replay.refresh_from_db()
+    assert replay.status == ReplayStatus.PENDING_APPROVAL and replay.requested_by is None
+    doc = as_user(manager).get(f"/api/v1/replays/{replay.pk}").json()
+    assert doc["requested_by"] == "lee@northwind.example"
+    assert decide(as_user(partner_admin), replay, "approve").status_code == 200
+    partner_admin.delete()
+    assert as_user(manager).get(f"/api/v1/replays/{replay.pk}").json()["approved_by"] == partner_admin.email
+
+
 def test_a_customer_approver_of_another_tenant_gets_404(as_user, northwind, fabrikam, pending, outsider):
     other = f.make_user(northwind, Role.CUSTOMER_APPROVER, tenants=[fabrikam])
     assert decide(as_user(other), pending, "approve").status_code == 404

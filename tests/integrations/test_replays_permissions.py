@@ -85,3 +85,34 @@ def test_permission_matrix(endpoint, caller, request, setup):
         replay.refresh_from_db()
         assert (AuditEntry.objects.count(), replay.status, states(exception)) == before
         assert Replay.objects.count() == 1
+
+
+MALFORMED = {"note": 5, "records": 5, "reason": 5, "patch": 5, "integration": 5, "status": 5}
+
+
+REFUSED = [(e, c) for e, row in EXPECTED.items() if e != "detail" for c, code in row.items() if code in (403, 404)]
+
+
+@pytest.mark.parametrize(("endpoint", "caller"), REFUSED)
+def test_a_caller_without_the_right_gets_403_or_404_whatever_the_body(endpoint, caller, request, setup):
+    """Order of answers: out of reach 404, then role 403, then a malformed
+    body 400 (a customer viewer posting {"note": 5} learns nothing about
+    the body's shape)."""
+    expected = EXPECTED[endpoint][caller]
+    client = client_for(caller, request, setup)
+    exception, replay = setup["exception"], setup["replay"]
+    path = {
+        "request": f"/api/v1/exceptions/{exception.pk}/replay",
+        "discard": f"/api/v1/exceptions/{exception.pk}/discard",
+        "claim": "/api/v1/replays/claim",
+    }.get(endpoint, f"/api/v1/replays/{replay.pk}/{endpoint}")
+    response = client.post(path, MALFORMED, format="json")
+    assert response.status_code == expected, response.content
+
+
+def test_the_requester_posting_a_malformed_note_is_refused_as_the_requester(manager, setup):
+    replay = replays.request_replay(manager, setup["exception"], records=["TE-2"])
+    client = f.client_with(f.make_token(manager))
+    response = client.post(f"/api/v1/replays/{replay.pk}/approve", {"note": 5}, format="json")
+    assert response.status_code == 403
+    assert "requested" in response.json()["detail"]

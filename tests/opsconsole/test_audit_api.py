@@ -164,3 +164,8 @@ def test_the_schema_documents_the_audit_log(client, db):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/v1/audit"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"tenant", "actor", "action", "from", "to", "page"}
+
+
+def test_a_role_without_the_audit_log_gets_403_before_its_query_is_checked(as_user, support, entries):
+    response = as_user(support).get("/api/v1/audit", {"from": "2026-11-01\x00", "actor": "\x00"})
+    assert response.status_code == 403

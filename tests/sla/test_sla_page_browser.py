@@ -39,3 +39,30 @@ def test_the_sla_page_draws_the_daily_attainment_chart(page, live_server, daily,
     page.get_by_role("link", name="Trends").click()
     page.wait_for_selector("#chart-backlog .main-svg", timeout=30_000)
     assert page.get_by_role("heading", name="Per day").is_visible()
+
+
+def test_a_worker_error_class_with_a_link_is_plain_text_in_the_trends_legend(page, live_server, daily, support):
+    from integrations.models import Failure
+
+    link = '<a href="https://evil.example/x">click me</a>'
+    when = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    run = f.make_run_at(daily, when, "failed", failed=1)
+    opening = f.make_opening(daily, when)
+    Failure.objects.create(
+        run=run,
+        tenant=run.tenant,
+        integration=daily,
+        exception=opening.exception,
+        entity="time_entry",
+        record_id="TE-1",
+        error_class=link,
+        message="boom",
+        occurred_at=when,
+    )
+    signed_in(page, live_server, support)
+    page.goto(f"{live_server.url}/t/contoso/trends/")
+    legend = page.locator("#chart-failures .legend")
+    legend.wait_for(timeout=30_000)
+    assert legend.locator("a").count() == 0
+    assert page.locator("#chart-failures a[href*='evil']").count() == 0
+    assert link in legend.text_content()

@@ -1,0 +1,39 @@
+"""Chart figures: whatever a worker wrote is inert text in a plotly figure."""
+
+import json
+
+from sla import charts
+
+LINK = '<a href="https://evil.example/x">click me</a>'
+
+
+def strings_of(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from strings_of(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings_of(v)
+
+
+def test_an_error_class_with_markup_is_an_inert_legend_entry():
+    fig = charts.failures_by_class_figure(["2026-11-10"], {LINK: [3], "<b>bold</b> & co": [1]})
+    figure = json.loads(charts.figure_json(fig))
+    assert not [s for s in strings_of(figure) if "<" in s or ">" in s]
+    names = [trace["name"] for trace in figure["data"]]
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in names
+    assert '&lt;a href="https://evil.example/x"&gt;click me&lt;/a&gt;' in names
+
+
+def test_plot_text_bounds_and_drops_control_characters():
+    assert charts.plot_text("x" * 500) == "x" * 79 + "…"
+    assert charts.plot_text("a\u202eb\u2028c\x00d") == "abcd"
+    assert charts.plot_text("<br>", limit=200) == "&lt;br&gt;"
+
+
+def test_a_title_with_markup_is_inert():
+    fig = charts.attainment_figure(["2026-11-10"], [99.0], 99.0, "Run success: <i>Contoso</i>")
+    assert json.loads(charts.figure_json(fig))["layout"]["title"]["text"] == "Run success: &lt;i&gt;Contoso&lt;/i&gt;"
