@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_urgency_due_at'),
+        ('integrations', '0005_replay_requester_identity'),
     ]
 
     operations = [
