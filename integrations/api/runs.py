@@ -37,7 +37,9 @@ class FailureSerializer(serializers.Serializer):
     operation = serializers.CharField(max_length=200, required=False, allow_blank=True)
     error_code = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
     error_class = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
-    message = serializers.CharField(help_text="Up to 64 KiB of UTF-8.")
+    message = serializers.CharField(
+        help_text="Any length; over 64 KiB of UTF-8 it is stored cut, with a '… [truncated: N more bytes]' mark."
+    )
     occurred_at = serializers.DateTimeField(required=False, help_text="Default: finished_at, else started_at.")
     source_changed_at = serializers.DateTimeField(required=False, allow_null=True)
     payload = serializers.JSONField(

@@ -183,10 +183,26 @@ def _string(item, field, errors, *, required=False, max_len=MAX_SHORT, max_bytes
         if len(value) * 4 > max_bytes and len(value.encode("utf-8")) > max_bytes:
             errors[field] = [f"Ensure this field has no more than {max_bytes} bytes of UTF-8."]
             return ""
-    elif len(value) > max_len:
+    elif max_len is not None and len(value) > max_len:
         errors[field] = [f"Ensure this field has no more than {max_len} characters."]
         return ""
     return value
+
+
+def cut_message(message, limit=MAX_FAILURE_MESSAGE_BYTES):
+    """A failure message of at most ``limit`` bytes of UTF-8: a longer one
+    (the contract sets no limit) is stored cut, never half a character, with
+    a visible marker saying how much was left out; the run is never refused
+    for it."""
+    if len(message) * 4 <= limit:
+        return message
+    raw = message.encode("utf-8")
+    if len(raw) <= limit:
+        return message
+    marker = f" … [truncated: {len(raw) - limit:,} more bytes]"
+    keep = limit - len(marker.encode("utf-8")) - 16  # the marker's own count may grow a digit or two
+    head = raw[:keep].decode("utf-8", "ignore")
+    return f"{head} … [truncated: {len(raw) - len(head.encode('utf-8')):,} more bytes]"
 
 
 def _timestamp(item, field, errors, *, required=False):
@@ -431,7 +447,7 @@ def _clean_failures(items, default_at, ctx, errors):
         e = {}
         entity = _string(item, "entity", e, required=True)
         record_id = _string(item, "record_id", e, required=True)
-        message = _string(item, "message", e, required=True, max_bytes=MAX_FAILURE_MESSAGE_BYTES)
+        message = cut_message(_string(item, "message", e, required=True, max_len=None))
         operation = _string(item, "operation", e)
         error_code = _string(item, "error_code", e)
         error_class = _string(item, "error_class", e)
