@@ -90,7 +90,8 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "opsconsole.wsgi.application"
 
-# DATABASE_URL selects PostgreSQL (psycopg 3); unset, an embedded SQLite file.
+# DATABASE_URL selects PostgreSQL (psycopg 3) or SQLite (sqlite:///path);
+# unset, an embedded SQLite file.
 _database_url = os.environ.get("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
@@ -99,16 +100,20 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("OPSCONSOLE_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # WAL plus IMMEDIATE transactions let the queue worker and the web
-            # server write concurrently without "database is locked".
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Whenever the engine is SQLite (by URL too): WAL plus IMMEDIATE
+    # transactions and a 20 s busy timeout let the queue worker and several
+    # web processes write concurrently without "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OPSCONSOLE_SQLITE_TEST_PATH") or None}
 
 AUTH_USER_MODEL = "opsconsole.User"

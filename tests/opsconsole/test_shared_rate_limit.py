@@ -3,63 +3,29 @@
 Redis when REDIS_URL is set), not in each process's memory."""
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests import factories as f
 from tests.integrations.live_database import Database
+from tests.live_web import ROOT, gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 RATE = 6
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_web(env, log):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "opsconsole.wsgi:application", "--bind", f"127.0.0.1:{port}", "-w", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-            return process, f"http://127.0.0.1:{port}"
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"the web process did not start: {log.name}")
 
 
 def statuses_across_two_processes(env, key, tmp_path):
     """Status codes of 2 × RATE requests sent alternately to two gunicorns."""
-    with open(tmp_path / "web.log", "w") as log:
-        webs = [start_web(env, log), start_web(env, log)]
-        try:
-            headers = {"Authorization": f"Bearer {key}"}
-            return [
-                requests.get(f"{webs[n % 2][1]}/api/v1/integrations", headers=headers, timeout=10).status_code
-                for n in range(2 * RATE)
-            ]
-        finally:
-            for process, _ in webs:
-                process.terminate()
-                process.wait(timeout=10)
+    log = tmp_path / "web.log"
+    with gunicorn(env, log) as first, gunicorn(env, log) as second:
+        headers = {"Authorization": f"Bearer {key}"}
+        return [
+            requests.get(f"{(first, second)[n % 2]}/api/v1/integrations", headers=headers, timeout=30).status_code
+            for n in range(2 * RATE)
+        ]
 
 
 def live_env(database, **extra):
