@@ -22,6 +22,9 @@ class Partner(models.Model):
     # An https URL, or a data: URI holding the logo file read by apply_config.
     logo = models.TextField(blank=True)
     support_email = models.EmailField(blank=True)
+    # Day of the month (1-28) on which last month's reports are issued and
+    # mailed to each tenant's report_recipients (configuration: reports.day).
+    report_day = models.PositiveSmallIntegerField(default=1)
     created = models.DateTimeField(default=dj_timezone.now)
 
     def __str__(self):
@@ -62,6 +65,8 @@ class Tenant(models.Model):
     retention_days = models.PositiveIntegerField(default=395)
     # {"project": "kantata", "invoice": "netsuite", ...}: record kind -> system slug.
     system_of_record = models.JSONField(default=dict, blank=True)
+    # E-mail addresses the monthly report is sent to (configuration: report_recipients).
+    report_recipients = models.JSONField(default=list, blank=True)
     created = models.DateTimeField(default=dj_timezone.now)
 
     objects = TenantQuerySet.as_manager()

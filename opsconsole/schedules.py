@@ -47,4 +47,8 @@ SCHEDULES = [
     # and deliver pushed replays whose next try has come, including a delivery
     # whose queue worker died.
     ScheduleSpec("replay-housekeeping", "integrations.tasks.replay_housekeeping", "I", minutes=1),
+    # Contract 5: on each partner's report day, issue every tenant's report of
+    # the month just closed and mail it to the tenant's report_recipients;
+    # failed sends are retried here too. Mails each month once however often it runs.
+    ScheduleSpec("reports.deliver_monthly", "sla.reports.tasks.deliver_monthly", "I", minutes=5),
 ]

@@ -211,7 +211,7 @@ SPECTACULAR_SETTINGS = {
 
 # One cache shared by every web process, so a key's request rate (429) and a
 # host name's branding are the same whichever process answers: the database
-# (table created by migration opsconsole 0003) unless REDIS_URL names a Redis.
+# (table created by migration opsconsole 0004) unless REDIS_URL names a Redis.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -264,6 +264,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # WeasyPrint warns about every SVG style property of a chart it reads natively.
+    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
 }
 
 # Transport security (``manage.py check --deploy`` passes with DJANGO_DEBUG=0).

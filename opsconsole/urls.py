@@ -16,9 +16,11 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("integrations.api.urls")),
     path("api/v1/", include("sla.api_urls")),
+    path("api/v1/", include("sla.reports.api_urls")),
     path("api/v1/", include("opsconsole.api_urls")),
     path("", include("integrations.urls")),
     path("", include("sla.urls")),
+    path("", include("sla.reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

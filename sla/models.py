@@ -197,3 +197,78 @@ class RunDay(RollupFields):
 
     def __str__(self):
         return f"{self.integration_id} {self.day}"
+
+
+class IssuedReport(models.Model):
+    """One issued version of a tenant's report for a closed month (contract 5):
+    the PDF and CSV bytes exactly as served, and the figures the HTML shows.
+    Never altered; a re-issue adds version N + 1. Written only by
+    ``sla.reports.issuing``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="issued_reports")
+    period = models.CharField(max_length=7)  # YYYY-MM of the tenant's calendar
+    version = models.PositiveIntegerField()
+    issued_at = models.DateTimeField(default=timezone.now)
+    # A user's e-mail, or "system" for the monthly schedule and first requests by keys.
+    issued_by = models.CharField(max_length=320)
+    pdf = models.BinaryField()
+    csv = models.BinaryField()
+    figures = models.JSONField()
+    pdf_sha256 = models.CharField(max_length=64)
+    csv_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            # One row per version: two first requests at once issue version 1 once.
+            models.UniqueConstraint(fields=["tenant", "period", "version"], name="issuedreport_tenant_period_version"),
+        ]
+        indexes = [
+            # GET /api/v1/reports?tenant=… newest first, and the archive page.
+            models.Index(fields=["tenant", "-period", "-version"], name="issuedreport_tenant_newest"),
+        ]
+
+    def __str__(self):
+        return f"{self.tenant.slug} {self.period} v{self.version}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+
+
+class ReportDelivery(models.Model):
+    """The monthly e-mail of a tenant's report for one period: created once
+    (so running the schedule twice mails once), retried on failure, shown on
+    the tenant's report archive. Written only by ``sla.reports.delivery``."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="report_deliveries")
+    period = models.CharField(max_length=7)
+    report = models.ForeignKey(IssuedReport, on_delete=models.CASCADE, related_name="deliveries")
+    recipients = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-period", "-created"]
+        constraints = [
+            # The schedule mails each tenant's month once, however often it runs.
+            models.UniqueConstraint(fields=["tenant", "period"], name="reportdelivery_tenant_period"),
+        ]
+        indexes = [
+            # The schedule's sweep of deliveries waiting for a (re)try.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="reportdelivery_due",
+                condition=Q(status__in=["pending", "retrying"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.tenant.slug} {self.period} delivery ({self.status})"

@@ -20,11 +20,14 @@ from sla.rollups import day_start, local_day
 
 def buckets_of(first, after_last, bucket):
     """[(start_day, end_day)) pairs covering [first, after_last): single days,
-    or weeks starting on Monday clipped to the range."""
+    weeks starting on Monday clipped to the range, or (``period``, for the
+    reports) the whole range as one bucket."""
     out = []
     d = first
     while d < after_last:
-        if bucket == "week":
+        if bucket == "period":
+            nxt = after_last
+        elif bucket == "week":
             nxt = d + timedelta(days=7 - d.weekday())
         else:
             nxt = d + timedelta(days=1)

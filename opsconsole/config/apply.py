@@ -184,6 +184,7 @@ class _Writer:
             "accent_color": s.accent_color,
             "logo": s.logo,
             "support_email": s.support_email,
+            "report_day": s.report_day,
         }
         partner = Partner.objects.select_for_update().filter(slug=s.slug).first()
         created = partner is None
@@ -277,6 +278,7 @@ class _Writer:
             "plan_id": plan.pk if plan else None,
             "scrub_fields": s.scrub_fields,
             "retention_days": s.retention_days,
+            "report_recipients": s.report_recipients,
             "system_of_record": s.system_of_record,
         }
         tenant = Tenant.objects.filter(slug=s.slug, partner=self.partner).first()

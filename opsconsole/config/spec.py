@@ -82,6 +82,7 @@ class TenantSpec:
     sla: list = field(default_factory=list)
     scrub_fields: list = field(default_factory=list)
     retention_days: int = 395
+    report_recipients: list = field(default_factory=list)
     systems: list = field(default_factory=list)
     system_of_record: dict = field(default_factory=dict)
     integrations: list = field(default_factory=list)
@@ -108,6 +109,7 @@ class PartnerSpec:
     logo: str = ""
     support_email: str = ""
     hostnames: list = field(default_factory=list)
+    report_day: int = 1
 
 
 @dataclass

@@ -135,14 +135,36 @@ def _installation_unique(c, partner, partner_spec, users, tenants):
             c.problem(f"partner.branding.hostnames[{i}]", f"{name!r} belongs to another partner")
 
 
+def _report_day(c, doc, path):
+    """``reports: {day: N}``: the day of the month (1 to 28) on which last
+    month's reports are issued and mailed; absent: the 1st."""
+    if doc is None:
+        return 1
+    doc = c.mapping(doc, path, ("day",))
+    if doc is None:
+        return 1
+    return c.integer(doc.get("day"), join(path, "day"), minimum=1, maximum=28, default=1)
+
+
+def _report_recipients(c, value, path):
+    """The tenant's ``report_recipients``: valid e-mail addresses, each once."""
+    out = []
+    for i, item in enumerate(c.items(value, path)):
+        email = c.email(item, join(path, i))
+        if email and email not in out:
+            out.append(email)
+    return out
+
+
 def _partner(c, doc, base_dir):
     path = "partner"
-    doc = c.mapping(doc, path, ("slug", "name", "branding"), required=("slug", "name"))
+    doc = c.mapping(doc, path, ("slug", "name", "branding", "reports"), required=("slug", "name"))
     if doc is None:
         return PartnerSpec(slug="", name="")
     spec = PartnerSpec(
         slug=c.slug(doc.get("slug"), join(path, "slug")), name=c.string(doc.get("name"), join(path, "name"))
     )
+    spec.report_day = _report_day(c, doc.get("reports"), join(path, "reports"))
     branding = doc.get("branding")
     if branding is None:
         return spec
@@ -301,7 +323,7 @@ def _users(c, docs, known_tenants):
 def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune):
     keys = (
         "slug", "name", "timezone", "business_hours", "plan", "sla", "scrub_fields", "retention_days",
-        "systems", "system_of_record", "integrations", "maintenance", "alerts", "routing",
+        "report_recipients", "systems", "system_of_record", "integrations", "maintenance", "alerts", "routing",
     )  # fmt: skip
     doc = c.mapping(doc, path, keys, required=("slug", "name"))
     if doc is None:
@@ -330,6 +352,7 @@ def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune):
     spec.retention_days = c.integer(
         doc.get("retention_days"), join(path, "retention_days"), minimum=1, maximum=36500, default=395
     )
+    spec.report_recipients = _report_recipients(c, doc.get("report_recipients"), join(path, "report_recipients"))
 
     tenant_pk = existing_tenants.get(spec.slug)
     existing_systems = existing_integrations = ()

@@ -20,6 +20,7 @@ def api_endpoints():
                 walk(entry.url_patterns, route)
             elif isinstance(entry, URLPattern) and route.startswith("api/v1/"):
                 path = "/" + route.replace("<str:pk>", "1").replace("<uuid:pk>", "6f1c0b52-3f55-4c1e-9a55-0d2f1a3b4c5d")
+                path = path.replace("<slug:tenant>", "contoso").replace("<str:period>", "2026-11")
                 found.append((path, allowed_methods(entry.callback.cls)))
 
     walk(get_resolver().url_patterns, "")

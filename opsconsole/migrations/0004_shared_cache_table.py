@@ -15,6 +15,6 @@ def drop_cache_table(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("opsconsole", "0002_initial")]
+    dependencies = [("opsconsole", "0003_partner_report_day_tenant_report_recipients")]
 
     operations = [migrations.RunPython(create_cache_table, drop_cache_table, elidable=False)]
