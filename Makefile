@@ -23,3 +23,5 @@ bench:          ## benchmarks against PostgreSQL; they print their figures
 	.venv/bin/python bench/ingest.py
 	.venv/bin/python bench/inbox.py
 	.venv/bin/python bench/sla.py
+	.venv/bin/python bench/alerts.py
+	.venv/bin/python bench/report.py

@@ -39,16 +39,20 @@ def runs_stored(tenant_id, run_pks):
 def exceptions_opened(tenant_id, exception_ids):
     """Ingest opened new exceptions (``exception.opened``)."""
     logger.info("exceptions opened: tenant %s, exceptions %s", tenant_id, exception_ids)
+    _alerts().raise_exceptions(exception_ids)
 
 
 def exceptions_regressed(tenant_id, exception_ids):
     """Ingest reopened resolved exceptions (``exception.regressed``)."""
     logger.info("exceptions regressed: tenant %s, exceptions %s", tenant_id, exception_ids)
+    _alerts().raise_exceptions(exception_ids)
 
 
 def exceptions_reopened(tenant_id, exception_ids):
-    """Ingest reopened ignored exceptions whose ``until`` had passed."""
+    """Ingest reopened ignored exceptions whose ``until`` had passed: a new
+    opening, raised as ``exception.opened`` (4.1: not a regression)."""
     logger.info("exceptions reopened: tenant %s, exceptions %s", tenant_id, exception_ids)
+    _alerts().raise_exceptions(exception_ids)
 
 
 def replay_pending_approval(replay, records):
@@ -59,11 +63,23 @@ def replay_pending_approval(replay, records):
         replay,
         f"Replay of {records} record(s) of exception #{replay.exception_id} awaits approval",
     )
+    _alerts().raise_replay("replay.pending_approval", replay.pk)
 
 
 def replay_failed(replay, message):
     """A pushed replay failed for good (``replay.failed``)."""
     _audit_alert("replay.failed", replay, f"Replay of exception #{replay.exception_id} failed: {message}"[:1000])
+    _alerts().raise_replay("replay.failed", replay.pk)
+
+
+def _alerts():
+    """The alerts' writer (``alerts.services``): its ``raise_*`` functions only
+    queue a task once the caller's transaction commits, so a writer never
+    waits for an alert. Imported here, not at module level: alerts build on
+    the integrations models."""
+    from alerts import services
+
+    return services
 
 
 def _audit_alert(event, replay, summary):

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,22 +17,57 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 
 from integrations import replays
 from integrations.access import get_exception_for_user, get_replay_for_user, replays_for
-from integrations.models import REMEDIATED_STATES, Integration, ReplayStatus
+from integrations.models import Integration, ReplayStatus
 from opsconsole.access import get_tenant_for_user
 from opsconsole.lib.visible import json_text
 from opsconsole.roles import Perm, can
 
-# Bytes of a payload or patch shown on a page; the rest is cut.
+# Characters of a stored payload shown on a page (its fields that a patch
+# changes are shown whole, see patch_changes); the rest is cut.
 SHOW_JSON_LIMIT = 4096
+# Records of a replay per page of the replay page; replays per page of the
+# approvals queue, and records shown under each (patched records first).
+RECORDS_PER_PAGE = 25
+APPROVALS_PER_PAGE = 10
+APPROVAL_RECORDS = 10
 
 
 def pretty_json(value, limit=SHOW_JSON_LIMIT):
     if value is None:
         return ""
     text = json_text(value, sort_keys=True, ensure_ascii=True)
-    if len(text) > limit:
+    if limit and len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters)"
     return text
+
+
+def patch_changes(payload, patch):
+    """What a patch changes, field by field, for the four-eyes review: every
+    field of ``patch`` (sorted) with the current value from the failure's
+    payload and the patched value, each whole as JSON text (never cut, so
+    that no change hides behind a long one)."""
+    if not isinstance(patch, dict):
+        return []
+    truncated = isinstance(payload, dict) and payload.get("_truncated") is True
+    changes = []
+    for field in sorted(patch):
+        if truncated:
+            current, known = "unknown: the payload was stored cut", False
+        elif isinstance(payload, dict) and field in payload:
+            current, known = json_text(payload[field], ensure_ascii=True, sort_keys=True), True
+        else:
+            current, known = "absent", False
+        patched = json_text(patch[field], ensure_ascii=True, sort_keys=True)
+        changes.append(
+            {
+                "field": field,
+                "current": current,
+                "current_known": known,
+                "patched": patched,
+                "same": known and current == patched,
+            }
+        )
+    return changes
 
 
 def _error_text(exc):
@@ -58,15 +94,16 @@ def _may_cancel(user, replay):
     return replay.status in replays.CANCELLABLE_STATUSES and can(user, Perm.ACT)
 
 
-def _records_view(replay):
+def _records_view(records):
     return [
-        {
-            "record": r,
-            "payload": pretty_json(r.payload),
-            "patch": pretty_json(r.patch),
-        }
-        for r in replay.records.all()
+        {"record": r, "payload": pretty_json(r.payload), "changes": patch_changes(r.payload, r.patch)} for r in records
     ]
+
+
+def _records_patched_first(replay):
+    """A replay's records, those with a patch first (what an approver must read)."""
+    unpatched = ExpressionWrapper(Q(patch__isnull=True), output_field=BooleanField())
+    return replay.records.annotate(unpatched=unpatched).order_by("unpatched", "id")
 
 
 @login_required
@@ -75,9 +112,12 @@ def replay_detail(request, pk):
     from opsconsole.models import AuditEntry
 
     history = AuditEntry.objects.filter(object_type="replay", object_id=str(replay.pk)).order_by("at", "id")
+    records = Paginator(_records_patched_first(replay), RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "replay": replay,
-        "records": _records_view(replay),
+        "records": _records_view(records.object_list),
+        "records_page": records,
+        "patched": replay.records.exclude(patch__isnull=True).count(),
         "deliveries": replay.deliveries.all(),
         "history": history,
         "result": pretty_json(replay.result),
@@ -126,19 +166,24 @@ def approvals(request):
     pending = (
         replays_for(request.user)
         .filter(status=ReplayStatus.PENDING_APPROVAL)
-        .select_related("exception")
-        .prefetch_related("records")
+        .select_related("exception", "tenant", "integration", "requested_by")
+        .annotate(n_records=Count("records"), n_patched=Count("records", filter=Q(records__patch__isnull=False)))
         .order_by("created_at", "id")
     )
-    items = [
-        {
-            "replay": r,
-            "records": _records_view(r),
-            "own_request": r.is_requested_by(request.user),
-        }
-        for r in pending[:200]
-    ]
-    return render(request, "integrations/replay_approvals.html", {"items": items})
+    page = Paginator(pending, APPROVALS_PER_PAGE).get_page(request.GET.get("page"))
+    items = []
+    for r in page.object_list:
+        shown = list(_records_patched_first(r)[:APPROVAL_RECORDS])
+        items.append(
+            {
+                "replay": r,
+                "records": _records_view(shown),
+                # The whole replay fits here: decide on this page; else on the replay's own pages.
+                "complete": len(shown) >= r.n_records,
+                "own_request": r.is_requested_by(request.user),
+            }
+        )
+    return render(request, "integrations/replay_approvals.html", {"items": items, "page": page})
 
 
 def _back(request, default):
@@ -165,34 +210,27 @@ def replay_action(request, pk, action):
     return _back(request, reverse("integrations-replay", args=[replay.pk]))
 
 
-# The request form lists this many records; the rest are replayed by "all".
-FORM_RECORDS = 500
+# Records per page of the replay record picker.
+PICKER_PER_PAGE = 25
 
 
-def replay_form_context(user, exception):
-    """Context of ``integrations/_replay_form.html`` for ``exception``: its
-    records with their state, and whether ``user`` may request a replay."""
-    latest = replays.first_records(exception, FORM_RECORDS)
-    active = replays.active_record_keys(exception, list(latest))
-    rows = [
-        {
-            "entity": key[0],
-            "record_id": key[1],
-            "state": failure.state,
-            "message": failure.message,
-            "selectable": failure.state not in REMEDIATED_STATES and key not in active,
-        }
-        for key, failure in sorted(latest.items())
-    ]
+def replay_form_context(user, exception, params=None):
+    """Context of ``integrations/_replay_form.html`` for ``exception``: how
+    many records a replay of "all not yet remediated" takes, and one page of
+    the record picker (``rq`` searches record ids, ``rpage`` pages), read in
+    the database whatever the number of records."""
+    params = params or {}
+    search = (params.get("rq") or "").strip()[:200].replace("\x00", "")
+    picker = Paginator(replays.replayable_records(exception, search), PICKER_PER_PAGE)
+    page = picker.get_page(params.get("rpage"))
+    replayable = picker.count if not search else replays.replayable_records(exception).count()
     return {
         "replay_exception": exception,
-        "replay_records": rows,
-        "replay_records_more": max(0, exception.records - len(rows)),
-        "may_request_replay": can(user, Perm.ACT)
-        and (
-            any(r["selectable"] for r in rows)
-            or (exception.records > len(rows) and replays.has_replayable_records(exception))
-        ),
+        "replay_replayable": replayable,
+        "replay_picker": page,
+        "replay_search": search,
+        "replay_picker_open": bool(search or params.get("rpage")),
+        "may_request_replay": can(user, Perm.ACT) and replayable > 0,
         "replay_needs_approval": exception.integration.approval_required,
     }
 
@@ -204,11 +242,16 @@ def exception_replay(request, pk):
     (or back to ``next`` with the error)."""
     exception = get_exception_for_user(request.user, pk)
     if request.method == "GET":
-        context = replay_form_context(request.user, exception)
+        context = replay_form_context(request.user, exception, request.GET)
         return render(request, "integrations/replay_request.html", {"exception": exception, **context})
     if not can(request.user, Perm.ACT):
         raise DjangoPermissionDenied
-    records = request.POST.getlist("records") or None
+    # "all": every record not yet remediated; "picked": the ticked ones, which must be some.
+    scope = request.POST.get("scope")
+    records = None if scope == "all" else (request.POST.getlist("records") or None)
+    if scope == "picked" and not records:
+        messages.error(request, "records: tick at least one record, or replay all records not yet remediated.")
+        return _back(request, reverse("integrations-exception-replay", args=[exception.pk]))
     patch_text = request.POST.get("patch", "").strip()
     try:
         patch = json.loads(patch_text) if patch_text else {}

@@ -1,8 +1,20 @@
-"""What a page shows as its brand: the partner's product, or the console's own."""
+"""What a page shows as its brand: the partner's product, or the console's own.
 
+A request carries a partner's brand when its user belongs to the partner, or,
+before sign-in, when its host is one of the partner's ``hostnames``
+(``opsconsole.middleware.BrandingMiddleware``). Every page, error page, the
+favicon and the e-mails read it through ``branding_for``; the text colours on
+brand colours come from ``opsconsole.lib.contrast.palette``.
+"""
+
+import hashlib
 from dataclasses import dataclass
 
+from opsconsole.lib.contrast import palette
+
 CONSOLE_NAME = "opsconsole"
+DEFAULT_PRIMARY = "#0B5FFF"
+DEFAULT_ACCENT = "#FFB000"
 
 
 @dataclass(frozen=True)
@@ -13,19 +25,52 @@ class Brand:
     logo: str
     support_email: str
     is_partner: bool
+    # Readable foregrounds (WCAG AA) derived from the colours above.
+    on_primary: str = "#FFFFFF"
+    on_accent: str = "#111418"
+    link_color: str = DEFAULT_PRIMARY
+
+    @property
+    def version(self):
+        """A short digest of what the favicon is drawn from (its URL changes with it)."""
+        text = "|".join((self.product_name, self.primary_color, self.on_primary, self.logo))
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+    @property
+    def initial(self):
+        return (self.product_name.strip()[:1] or "·").upper()
 
 
-DEFAULT = Brand(CONSOLE_NAME, "#0B5FFF", "#FFB000", "", "", False)
+def _brand(product_name, primary, accent, logo, support_email, is_partner):
+    try:
+        colours = palette(primary, accent)
+    except ValueError:
+        # A stored colour apply_config would have refused: the defaults, never a broken page.
+        colours = palette(DEFAULT_PRIMARY, DEFAULT_ACCENT)
+    return Brand(
+        product_name=product_name,
+        primary_color=colours.primary,
+        accent_color=colours.accent,
+        logo=logo,
+        support_email=support_email,
+        is_partner=is_partner,
+        on_primary=colours.on_primary,
+        on_accent=colours.on_accent,
+        link_color=colours.link,
+    )
+
+
+DEFAULT = _brand(CONSOLE_NAME, DEFAULT_PRIMARY, DEFAULT_ACCENT, "", "", False)
 
 
 def branding_for(partner):
     if partner is None:
         return DEFAULT
-    return Brand(
-        product_name=partner.display_name,
-        primary_color=partner.primary_color or DEFAULT.primary_color,
-        accent_color=partner.accent_color or DEFAULT.accent_color,
-        logo=partner.logo,
-        support_email=partner.support_email,
-        is_partner=True,
+    return _brand(
+        partner.display_name,
+        partner.primary_color or DEFAULT_PRIMARY,
+        partner.accent_color or DEFAULT_ACCENT,
+        partner.logo or "",
+        partner.support_email or "",
+        True,
     )

@@ -1,13 +1,19 @@
 """Every API error is JSON (contract section 8): validation errors in DRF's
 shape, everything else ``{"detail": "…"}``; nothing malformed becomes a 500."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.html import escape
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+log = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -71,29 +77,69 @@ def json_error(status_code, detail, **headers):
     return response
 
 
-def handler404(request, exception=None):
-    return _html_or_json(request, 404, "Not found.", "404.html")
-
-
-def handler500(request):
-    return _html_or_json(request, 500, "Server error.", "500.html")
-
-
-def handler403(request, exception=None):
-    return _html_or_json(request, 403, "You do not have permission to do this.", "403.html")
+ERROR_PAGES = {
+    400: ("Bad request", "The request could not be understood. Check the address and try again."),
+    403: ("Not allowed", "Your role does not allow this. Ask your administrator if you need it."),
+    404: ("Page not found", "There is nothing at this address, or it is not yours to see."),
+    500: ("Something went wrong", "The page could not be shown. It has been logged; please try again shortly."),
+}
 
 
 def handler400(request, exception=None):
-    return _html_or_json(request, 400, "Bad request.", "400.html")
+    return _error_page(request, 400, "Bad request.")
 
 
-def _html_or_json(request, code, detail, template):
-    from django.shortcuts import render
-    from django.template import TemplateDoesNotExist
+def handler403(request, exception=None):
+    return _error_page(request, 403, "You do not have permission to do this.")
 
+
+def handler404(request, exception=None):
+    return _error_page(request, 404, "Not found.")
+
+
+def handler500(request):
+    return _error_page(request, 500, "Server error.", minimal=True)
+
+
+def _error_page(request, code, detail, minimal=False):
+    """JSON for the API, else the error page in the console's layout with the
+    request's branding. It never fails itself: the 500 page renders from the
+    brand alone (no user, session or database), and if even a page cannot
+    render, a bare page in the same words is answered."""
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         return json_error(code, detail)
+    title, text = ERROR_PAGES[code]
+    context = {"code": code, "title": title, "text": text}
     try:
-        return render(request, template, {"detail": detail}, status=code)
-    except TemplateDoesNotExist:
-        return json_error(code, detail)
+        if minimal:
+            html = loader.get_template(f"{code}.html").render({**context, "brand": _brand_of(request)})
+        else:
+            html = loader.render_to_string(f"{code}.html", context, request=request)
+    except Exception:  # noqa: BLE001 - an error page must always answer
+        log.exception("error page %s failed to render", code)
+        html = _bare_page(code, title, text, _brand_of(request))
+    return HttpResponse(html, status=code)
+
+
+def _brand_of(request):
+    from opsconsole.branding import DEFAULT, branding_for
+
+    try:
+        partner = getattr(request, "partner", None)
+        if partner is None and not hasattr(request, "host_partner"):
+            from opsconsole.middleware import host_partner
+
+            partner = host_partner(request)
+        return branding_for(partner)
+    except Exception:  # noqa: BLE001 - the database may be what failed
+        return DEFAULT
+
+
+def _bare_page(code, title, text, brand):
+    name = escape(brand.product_name)
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · {name}</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f'<body style="font-family: sans-serif; margin: 2rem"><p>{name}</p><h1>{escape(title)}</h1>'
+        f'<p>{escape(text)} (error {code})</p><p><a href="/">Home</a></p></body></html>'
+    )

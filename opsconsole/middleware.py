@@ -2,9 +2,13 @@
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import Http404
 from rest_framework.views import APIView
 
 from opsconsole.errors import json_error
+
+# Where opsconsole.urls mounts the Django admin.
+ADMIN_PREFIX = "/admin/"
 
 
 class BodySizeLimitMiddleware:
@@ -26,42 +30,54 @@ class BodySizeLimitMiddleware:
 
 
 def partner_for_host(host):
-    """The partner whose branding answers requests for ``host`` (cached a minute)."""
-    from opsconsole.models import Hostname
+    """The partner whose branding answers requests for ``host``. The host's
+    partner id is cached a minute (each web process has its own cache, so a
+    host name added by apply_config is branded within a minute); a cached id
+    whose partner is gone is looked up again."""
+    from opsconsole.models import Partner
 
     host = (host or "").split(":")[0].lower()
     if not host:
         return None
     cache_key = f"branding-host:{host}"
     partner_id = cache.get(cache_key)
-    if partner_id is None:
-        row = Hostname.objects.filter(name=host).values_list("partner_id", flat=True).first()
-        partner_id = row or 0
-        cache.set(cache_key, partner_id, 60)
-    if not partner_id:
+    if partner_id:
+        partner = Partner.objects.filter(pk=partner_id).first()
+        if partner is not None:
+            return partner
+    elif partner_id == 0:
         return None
-    from opsconsole.models import Partner
+    partner = Partner.objects.filter(hostnames__name=host).first()
+    cache.set(cache_key, partner.pk if partner else 0, 60)
+    return partner
 
-    return Partner.objects.filter(pk=partner_id).first()
+
+def host_partner(request):
+    """The partner whose hostnames include the request's host, or None."""
+    try:
+        return partner_for_host(request.get_host())
+    except Exception:  # noqa: BLE001 - a bad Host header must not break branding
+        return None
 
 
 class BrandingMiddleware:
     """Sets ``request.partner``: the signed-in user's partner, else the partner
-    whose hostnames include the request's host, else None (console branding)."""
+    whose hostnames include the request's host, else None (console branding).
+
+    The Django admin is the console operator's: on a partner's host name it
+    does not exist (404), whoever asks."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.partner = None
+        request.host_partner = host_partner(request)
+        request.partner = request.host_partner
         user = getattr(request, "user", None)
         if user is not None and getattr(user, "is_authenticated", False) and getattr(user, "partner_id", None):
             request.partner = user.partner
-        else:
-            try:
-                request.partner = partner_for_host(request.get_host())
-            except Exception:  # noqa: BLE001 - a bad Host header must not break branding
-                request.partner = None
+        if request.host_partner is not None and request.path_info.startswith(ADMIN_PREFIX):
+            raise Http404("Not found.")
         return self.get_response(request)
 
 

@@ -48,6 +48,7 @@ def queue_health():
 def metrics_view(request):
     from django_q.models import OrmQ
 
+    from alerts import metrics as alert_metrics
     from integrations.models import SyncException
 
     lines = []
@@ -62,4 +63,5 @@ def metrics_view(request):
     )
     for priority in ("P1", "P2", "P3", "P4"):
         lines.append(f'opsconsole_open_exceptions{{priority="{priority}"}} {by_priority.get(priority, 0)}')
+    lines += alert_metrics.lines()
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8")

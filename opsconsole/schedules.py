@@ -51,4 +51,7 @@ SCHEDULES = [
     # the month just closed and mail it to the tenant's report_recipients;
     # failed sends are retried here too. Mails each month once however often it runs.
     ScheduleSpec("reports.deliver_monthly", "sla.reports.tasks.deliver_monthly", "I", minutes=5),
+    # Contract section 6: heartbeat states of scheduled integrations, cleared
+    # episodes, delivery retries, and the burn-rate and breach checks per tenant.
+    ScheduleSpec("alerts-evaluate", "alerts.tasks.evaluate", "I", minutes=1),
 ]

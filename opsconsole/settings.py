@@ -52,12 +52,14 @@ INSTALLED_APPS = [
     "opsconsole",
     "integrations",
     "sla",
+    "portal",
+    "alerts",
 ]
 
 MIDDLEWARE = [
     "opsconsole.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "opsconsole.staticfiles.ConsoleStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -156,7 +158,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("OPSCONSOLE_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -164,10 +166,13 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or env_bool("OPSCONSOLE_PLAIN_STATIC")
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "opsconsole.staticfiles.ConsoleStaticStorage"
         )
     },
 }
+# Pages work after `migrate` alone: files collectstatic has not written are
+# served from the finders, under hashed names too (opsconsole/staticfiles.py).
+WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -199,7 +204,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "opsconsole API",
-    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA).",
+    "DESCRIPTION": "Worker API (runs, replays) and staff API (exceptions, runs, integrations, replays, SLA, alerts).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -246,6 +251,8 @@ OPSCONSOLE_DELIVERY_BACKOFF = [
 ]
 # Seconds a webhook has to answer a delivery (contract 3.6: 10 s); tests shorten it.
 OPSCONSOLE_DELIVERY_TIMEOUT = float(os.environ.get("OPSCONSOLE_DELIVERY_TIMEOUT", "10"))
+# Where links in alert messages point when the partner has no host name.
+OPSCONSOLE_BASE_URL = os.environ.get("OPSCONSOLE_BASE_URL", "http://localhost:8000")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -254,6 +261,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "alerts@localhost")
+# An alert e-mail that takes longer is a failed try (retried like webhooks).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 if os.environ.get("EMAIL_URL"):
     from opsconsole.lib.email_url import parse_email_url
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="opsconsole/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics_view, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -18,9 +19,12 @@ urlpatterns = [
     path("api/v1/", include("sla.api_urls")),
     path("api/v1/", include("sla.reports.api_urls")),
     path("api/v1/", include("opsconsole.api_urls")),
+    path("api/v1/", include("alerts.api_urls")),
     path("", include("integrations.urls")),
     path("", include("sla.urls")),
     path("", include("sla.reports.urls")),
+    path("", include("portal.urls")),
+    path("", include("alerts.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -3,7 +3,7 @@ characters shown as visible escapes rather than passed to the browser."""
 
 from django import template
 
-from opsconsole.lib.visible import bound
+from opsconsole.lib.visible import bound, show_controls
 
 register = template.Library()
 
@@ -27,3 +27,12 @@ def printable(value, limit=500):
 def spaced(value):
     """``pending_approval`` -> ``pending approval``."""
     return str(value or "").replace("_", " ")
+
+
+@register.filter
+def whole(value):
+    """``value`` as text, never cut (what an approver must read in full),
+    control characters replaced by visible escapes."""
+    if value is None:
+        return ""
+    return show_controls(str(value))

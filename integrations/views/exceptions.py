@@ -74,7 +74,7 @@ def exception_page(request, pk):
         "staff": list(staff_users(request.user).values_list("email", flat=True)) if may_act else [],
     }
     # The "Request replay" form and this exception's replays (integrations.replay_views).
-    context.update(replay_form_context(request.user, exception))
+    context.update(replay_form_context(request.user, exception, request.GET))
     context["replays"] = (
         exception.replays.select_related("requested_by").annotate(n_records=Count("records")).order_by("-created_at")
     )[:20]

@@ -2,13 +2,12 @@
 a file next to the configuration read into a data: URI (SVG, PNG or JPEG)."""
 
 import base64
-import re
 from pathlib import Path
+
+from opsconsole.config.svg import UnsafeSvg, check_svg
 
 MAX_LOGO_BYTES = 256 * 1024
 LOGO_TYPES = {"image/svg+xml", "image/png", "image/jpeg"}
-# SVG shown as an <img> runs no script, but a logo may be opened on its own.
-SVG_ACTIVE_CONTENT = re.compile(r"<\s*script|<\s*foreignObject|\bon[a-z]+\s*=|javascript:", re.IGNORECASE)
 
 
 def _sniff_image(raw, suffix):
@@ -66,7 +65,11 @@ def _logo_bytes(c, raw, path, suffix):
     if mime is None:
         c.problem(path, "the logo must be an SVG, PNG or JPEG image")
         return ""
-    if mime == "image/svg+xml" and SVG_ACTIVE_CONTENT.search(raw.decode("utf-8", "replace")):
-        c.problem(path, "the SVG logo must not contain scripts, event handlers or foreignObject")
-        return ""
+    if mime == "image/svg+xml":
+        # SVG shown as an <img> runs no script, but a logo may be opened on its own.
+        try:
+            check_svg(raw)
+        except UnsafeSvg as exc:
+            c.problem(path, f"the SVG logo must not contain scripts or outside references: {exc}")
+            return ""
     return f"data:{mime};base64,{base64.b64encode(raw).decode('ascii')}"

@@ -9,11 +9,20 @@ A name that does not resolve (offline, or a reserved name such as
 ``*.example``) is allowed: it cannot be reached now, and whoever delivers to it
 must check the address it resolves to at sending time.
 
+Sending (``pinned_post``) resolves the name once, checks every address it
+resolves to, and connects to the checked address itself, keeping the name for
+the Host header and for TLS (SNI and the certificate's name): a name that
+resolves elsewhere a moment later (DNS rebinding) cannot redirect the
+request. At sending time every name is resolved, reserved ones included, and
+a name that does not resolve is refused.
+
 The setting is read at call time so tests can switch it.
 """
 
+import http.client
 import ipaddress
 import socket
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import urlsplit
@@ -44,31 +53,43 @@ def _literal_address(host):
     return None
 
 
+# IPv6 ranges that carry an IPv4 address or reach one through a gateway
+# (NAT64, 6to4, Teredo, IPv4-compatible): refused whatever they embed.
+_TRANSLATED = tuple(
+    ipaddress.ip_network(net) for net in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96")
+)
+
+
 def is_public_address(address):
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif any(address in net for net in _TRANSLATED):
+            return False
     return address.is_global and not address.is_multicast
 
 
 def _resolve(host, port):
     infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return {info[4][0] for info in infos}
+    return [info[4][0] for info in infos]
 
 
 def resolved_addresses(host, port):
-    """The addresses ``host`` resolves to, or an empty set when it does not
-    resolve within RESOLVE_TIMEOUT_SECONDS."""
+    """The addresses ``host`` resolves to, in the resolver's order, or an
+    empty list when it does not resolve within RESOLVE_TIMEOUT_SECONDS."""
     future = _resolver.submit(_resolve, host, port)
     try:
         raw = future.result(timeout=RESOLVE_TIMEOUT_SECONDS)
     except (OSError, UnicodeError, FutureTimeout):
-        return set()
-    addresses = set()
+        return []
+    addresses = []
     for item in raw:
         try:
-            addresses.add(ipaddress.ip_address(item.split("%", 1)[0]))
+            address = ipaddress.ip_address(item.split("%", 1)[0])
         except ValueError:
             continue
+        if address not in addresses:
+            addresses.append(address)
     return addresses
 
 
@@ -107,3 +128,74 @@ def url_problem(url, *, resolve=True):
         if not is_public_address(address):
             return f"must not point at a loopback, private or link-local address ({host} resolves to {address})"
     return None
+
+
+class TargetRefused(Exception):
+    """The URL may not be posted to now; the message says why."""
+
+
+def checked_address(url):
+    """(scheme, host, port, address) to send ``url`` to: the name resolved
+    once, every address it resolves to checked, the first one to connect to.
+    Raises TargetRefused."""
+    problem = url_problem(url, resolve=False)
+    if problem:
+        raise TargetRefused(problem)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = parts.hostname.rstrip(".").lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    literal = _literal_address(host)
+    addresses = [literal] if literal is not None else resolved_addresses(host, port)
+    if not addresses:
+        raise TargetRefused(f"{host} does not resolve")
+    if not private_targets_allowed():
+        for address in addresses:
+            if not is_public_address(address):
+                raise TargetRefused(
+                    f"must not point at a loopback, private or link-local address ({host} resolves to {address})"
+                )
+    return scheme, host, port, addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to ``address``; Host stays the URL's name."""
+
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._address = str(address)
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to ``address``; SNI, the certificate check and Host use the name."""
+
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = str(address)
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def pinned_post(url, body, headers, timeout):
+    """POST ``body`` to ``url`` at the address that was checked (see the
+    module docstring); redirects are answers, never followed. Returns
+    (status, the first bytes of the answer). Raises TargetRefused, or
+    OSError (TimeoutError included) for network trouble."""
+    scheme, host, port, address = checked_address(url)
+    connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = connection_class(host, port, address, timeout)
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(65536)
+    except http.client.HTTPException as exc:
+        raise OSError(f"bad answer from {host}: {exc!r}"[:300]) from None
+    finally:
+        connection.close()

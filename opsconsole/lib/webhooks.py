@@ -4,19 +4,17 @@ pushed replays (``integrations.delivery``) and alert channels.
 A delivery is signed over the exact body bytes:
 ``X-Opsconsole-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">``.
 The caller keeps one delivery id across the retries of one dispatch and
-spaces its tries by ``backoff_delays()``. The target address is checked again
-at sending time (``opsconsole.lib.outbound_urls``): a name may resolve
-elsewhere now than when it was configured.
+spaces its tries by ``backoff_delays()``. The target is resolved once at
+sending time, checked, and connected to at that very address
+(``opsconsole.lib.outbound_urls.pinned_post``): a name may resolve elsewhere
+now than when it was configured, or between the check and the connection.
 
 Nothing here touches the database; ``post_signed`` never raises for network
 trouble and answers an ``Outcome`` instead."""
 
 import hashlib
 import hmac
-import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -59,66 +57,37 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect is an answer other than 2xx: it is not followed.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def target_refusal(url):
-    """Why ``url`` may not be posted to, or "" when it may: checked again at
-    sending time, against the addresses the host resolves to now."""
-    return outbound_urls.url_problem(url) or ""
-
-
 def post_signed(url, body, *, secret, event, delivery_id, timeout=None, user_agent="replay-delivery/1"):
     """POST ``body`` (bytes) with the signature headers of contract 3.6 and
     ``X-Opsconsole-Event: event``; return an Outcome."""
     timeout = delivery_timeout() if timeout is None else timeout
     started = time.monotonic()
-    refusal = target_refusal(url)
-    if refusal:
-        return Outcome(None, 0, f"refused: {refusal}")
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked by target_refusal
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": user_agent,
-            "X-Opsconsole-Event": event,
-            "X-Opsconsole-Delivery": str(delivery_id),
-            "X-Opsconsole-Timestamp": timestamp,
-            "X-Opsconsole-Signature": sign(secret or "", timestamp, body),
-        },
-    )
-    code, error = _send(request, timeout)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": user_agent,
+        "X-Opsconsole-Event": event,
+        "X-Opsconsole-Delivery": str(delivery_id),
+        "X-Opsconsole-Timestamp": timestamp,
+        "X-Opsconsole-Signature": sign(secret or "", timestamp, body),
+    }
+    code, error = _send(url, body, headers, timeout)
     duration_ms = int((time.monotonic() - started) * 1000)
     return Outcome(code, duration_ms, error[:ERROR_LIMIT])
 
 
-def _send(request, timeout):
-    """(status code or None, error text) of one request."""
+def _send(url, body, headers, timeout):
+    """(status code or None, error text) of one POST, sent to the address
+    that was checked (outbound_urls.pinned_post)."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read(65536)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        try:
-            error = exc.read(ERROR_LIMIT).decode("utf-8", "replace")
-        except Exception:  # noqa: BLE001 - the status code is what matters
-            error = ""
-        return exc.code, f"HTTP {exc.code}: {error}".strip()
+        status, answer = outbound_urls.pinned_post(url, body, headers, timeout)
+    except outbound_urls.TargetRefused as exc:
+        return None, f"refused: {exc}"
     except TimeoutError:
         return None, f"no answer within {timeout:g} s"
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError | socket.timeout):
-            return None, f"no answer within {timeout:g} s"
-        return None, f"connection failed: {reason}"
     except (OSError, ValueError) as exc:
         return None, f"connection failed: {exc}"
+    if 200 <= status < 300:
+        return status, ""
+    error = answer[:ERROR_LIMIT].decode("utf-8", "replace")
+    return status, f"HTTP {status}: {error}".strip()

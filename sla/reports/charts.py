@@ -2,6 +2,8 @@
 same dict the HTML page shows), for the page (interactive) and the PDF (SVG
 through the warm renderer). Pure: no Django import."""
 
+import json
+
 import plotly.graph_objects as go
 
 from sla import charts as sla_charts
@@ -61,3 +63,14 @@ def report_figures(figures, brand_color="#0B5FFF"):
     if daily["failures_by_class"]:
         out.append(("chart-failures", "Failures by class", failures_figure(daily, brand_color)))
     return out
+
+
+def chart_specs(figures, brand_color="#0B5FFF"):
+    """[{"id", "title", "figure"}]: the charts stored with the figures (as
+    issued), or built now for figures that carry none."""
+    if figures.get("charts") is not None:
+        return figures["charts"]
+    return [
+        {"id": cid, "title": title, "figure": json.loads(fig.to_json())}
+        for cid, title, fig in report_figures(figures, brand_color)
+    ]

@@ -4,20 +4,23 @@ CSV and the e-mail are all rendered from it, and an issued report stores it.
 
 Times are written in the tenant's time zone."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count, Max, Min, Q
 
-from integrations.models import ExceptionOpening, Replay, ReplayRecord
+from integrations.models import ExceptionOpening, Replay, ReplayRecord, Run, Trigger
 from sla import compute
-from sla.engine import gather, month_bounds, objectives_context, sla_rows
-from sla.reports import text
-from sla.rollups import day_start, days_between, eg_seconds, local_day
+from sla.engine import EpochMicros, month_bounds, objectives_context, sla_rows
+from sla.models import RunDay
+from sla.reports import charts, text
+from sla.rollups import days_between, eg_seconds, local_day, windows_by_integration
 from sla.trends import trends
 
 # Longest lists a report prints; the rest is counted ("and N more").
-MAX_DOWNTIME = 100
-MAX_OPEN = 50
+MAX_DOWNTIME = 30
+MAX_OPEN = 25
 
 
 def local_text(dt, tenant):
@@ -55,7 +58,7 @@ def build(tenant, month, now, previous_rows=None):
         "has_runs": runs_total > 0,
         "rows": rows,
         "totals": _totals(whole),
-        "daily": _daily(tenant, month, now, context, rows),
+        "daily": _daily(tenant, month, now, rows),
         "downtime": _downtime(tenant, context[0], start, end, now),
         "response": _response(rows, whole),
         "replays": _replays(tenant, start, as_of),
@@ -69,6 +72,13 @@ def build(tenant, month, now, previous_rows=None):
     }
     figures["summary"] = text.summary(rows, open_count, figures["provisional"])
     figures["glossary"] = text.glossary(rows)
+    # The charts as plotly JSON, so that an issued report's page embeds them
+    # as issued without building them again.
+    color = tenant.partner.primary_color or "#0B5FFF"
+    figures["charts"] = [
+        {"id": cid, "title": title, "figure": json.loads(fig.to_json())}
+        for cid, title, fig in charts.report_figures(figures, color)
+    ]
     return figures
 
 
@@ -85,20 +95,23 @@ def _totals(whole):
     }
 
 
-def _daily(tenant, month, now, context, rows):
-    """Per local day up to today: pooled run success (the engine's rows of
-    that day), records and failures by class (the trends' day buckets)."""
+def _daily(tenant, month, now, rows):
+    """Per local day up to today: run success of all integrations, records
+    and failures by class, from the trends' day buckets (the same day rollups
+    the SLA reads). The pooled run_success row adds up every integration's
+    runs, so each day's attained is ``compute.figures`` of the day's
+    succeeded over its finished runs: the SLA page's daily figure."""
     tz = tenant.tzinfo
     last = min(month.next_first_day - timedelta(days=1), local_day(now, tz))
     days = list(days_between(month.first_day, last))
     target = next((r["target"] for r in rows if r["objective"] == "run_success" and r["integration"] is None), None)
+    buckets = trends(tenant, month.first_day, month.next_first_day, "day", now=now)[: len(days)] if days else []
     success = []
-    for d in days:
-        day_rows = sla_rows(tenant, day_start(d, tz), day_start(d + timedelta(days=1), tz), now=now, context=context)
-        pooled = next((r for r in day_rows if r["objective"] == "run_success" and r["integration"] is None), None)
-        success.append(pooled["attained"] if pooled else None)
-    buckets = trends(tenant, month.first_day, month.next_first_day, "day", now=now) if days else []
-    buckets = buckets[: len(days)]
+    for b in buckets:
+        good, total = compute.run_success(
+            compute.RunAgg(**{k: b["runs"][k] for k in ("succeeded", "partial", "failed")})
+        )
+        success.append(compute.figures(good, total, target or 0)["attained"])
     classes = sorted({c for b in buckets for c in b["failures"]["by_error_class"]})
     return {
         "days": [d.isoformat() for d in days],
@@ -109,25 +122,66 @@ def _daily(tenant, month, now, context, rows):
     }
 
 
+def _heartbeats(tenant, integrations, lo, hi):
+    """{integration_id: [epoch seconds]} of the heartbeats in [lo, hi): every
+    run except replays (contract 4.4), in time order."""
+    qs = (
+        Run.objects.filter(integration__in=integrations, started_at__gte=lo, started_at__lt=hi)
+        .exclude(trigger=Trigger.REPLAY)
+        .order_by("integration_id", "started_at")
+    )
+    out = {i.pk: [] for i in integrations}
+    if connection.vendor == "postgresql":
+        rows = qs.annotate(us=EpochMicros("started_at")).values_list("integration_id", "us")
+        for pk, us in rows.iterator(chunk_size=20000):
+            out[pk].append(us / 1e6)
+    else:
+        for pk, started_at in qs.values_list("integration_id", "started_at").iterator(chunk_size=20000):
+            out[pk].append(started_at.timestamp())
+    return out
+
+
 def _downtime(tenant, integrations, start, end, now):
     """Timeliness: the late intervals of each scheduled integration inside the
-    window, exactly the seconds the engine counts as not good (from the
-    first heartbeat ever, maintenance cut out), newest last."""
+    window, exactly the seconds the engine counts as not good: its skeleton
+    of heartbeats (``compute.Skeleton``, starting from the last heartbeat
+    before the month, maintenance runs left out), ``compute.late_intervals``,
+    cut to the counted time (from the first heartbeat ever, maintenance
+    windows out)."""
     scheduled = [i for i in integrations if i.has_schedule]
     w_end = max(start, min(end, now))
     if not scheduled or w_end <= start:
         return {"intervals": [], "more": 0, "minutes": 0.0}
-    data = gather(tenant, scheduled, start, w_end, now, raw=True)
     ws, we = compute.ts(start), compute.ts(w_end)
+    first_day = local_day(start, tenant.tzinfo)
+    days = RunDay.objects.filter(integration__in=scheduled)
+    prev = dict(
+        days.filter(day__lt=first_day, hb_last__isnull=False)
+        .values("integration_id")
+        .annotate(v=Max("hb_last"))
+        .values_list("integration_id", "v")
+    )
+    firsts = dict(
+        days.filter(hb_first__isnull=False)
+        .values("integration_id")
+        .annotate(v=Min("hb_first"))
+        .values_list("integration_id", "v")
+    )
+    windows = windows_by_integration(tenant, scheduled)
+    beats = _heartbeats(tenant, scheduled, start, w_end)
     out = []
     for integ in scheduled:
-        d = data[integ.pk]
-        if d.first_ever is None or d.first_ever >= we:
+        first_ever = firsts.get(integ.pk)
+        if first_ever is None or first_ever >= we:
             continue
-        counted = compute.subtract([(max(ws, d.first_ever), we)], d.windows)
-        late = compute.clip(compute.late_intervals(d.skeleton, eg_seconds(integ), we), ws, we)
-        late = compute.subtract(compute.merge(late), compute.subtract([(ws, we)], counted))
-        for a, b in late:
+        eg = eg_seconds(integ)
+        sk = compute.Skeleton(prev[integ.pk], prev[integ.pk], []) if integ.pk in prev else compute.Skeleton()
+        for t in beats[integ.pk]:
+            if not (windows[integ.pk] and compute.inside(t, windows[integ.pk])):
+                sk.push(t, eg)
+        counted = compute.subtract([(max(ws, first_ever), we)], windows[integ.pk])
+        late = compute.clip(compute.late_intervals(sk, eg, we), ws, we)
+        for a, b in compute.subtract(compute.merge(late), compute.subtract([(ws, we)], counted)):
             out.append((a, b, integ))
     out.sort(key=lambda x: (x[0], x[2].slug))
     intervals = [
@@ -141,8 +195,12 @@ def _downtime(tenant, integrations, start, end, now):
         }
         for a, b, integ in out
     ]
+    # The longest first when they do not all fit.
+    if len(intervals) > MAX_DOWNTIME:
+        keep = sorted(range(len(intervals)), key=lambda i: -intervals[i]["minutes"])[:MAX_DOWNTIME]
+        intervals = [intervals[i] for i in sorted(keep)]
     total = sum((b - a) for a, b, _ in out) / 60.0
-    return {"intervals": intervals[:MAX_DOWNTIME], "more": max(0, len(intervals) - MAX_DOWNTIME), "minutes": total}
+    return {"intervals": intervals, "more": max(0, len(out) - MAX_DOWNTIME), "minutes": total}
 
 
 def _response(rows, whole):

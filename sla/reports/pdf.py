@@ -2,43 +2,45 @@
 SVG from the warm renderer, WeasyPrint for the pages, and the partner's
 product name in the metadata (title, author, producer)."""
 
+from base64 import b64encode
+
 import pydyf
 import weasyprint
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
+from weasyprint.urls import URLFetcher
 
 from opsconsole.branding import branding_for
-from sla.reports.charts import report_figures
+from sla.reports.charts import chart_specs
 from sla.reports.renderer import renderer
 from sla.reports.text import present
 
 
-def refuse_remote(url, timeout=10, ssl_context=None):
-    """WeasyPrint's fetcher for reports: only ``data:`` URIs (an uploaded
-    logo); nothing is fetched from the network while a report is made."""
-    if url.startswith("data:"):
-        return weasyprint.default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
-    raise ValueError("reports fetch nothing remote")
+def data_only_fetcher():
+    """WeasyPrint's fetcher for reports: ``data:`` URIs only (the charts and an
+    uploaded logo); nothing is fetched from the network while a report is made."""
+    return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
 def render_pdf(tenant, figures, report=None):
     """PDF bytes of ``figures`` (``report``: the issued version it becomes, or
     None for a provisional one). Raises RendererUnavailable without Chromium."""
     brand = branding_for(tenant.partner)
-    charts = report_figures(figures, brand.primary_color)
-    svgs = renderer.svgs([fig for _, _, fig in charts])
+    specs = chart_specs(figures, brand.primary_color)
+    svgs = renderer.svgs([spec["figure"] for spec in specs])
     context = {
         "f": present(figures),
         "brand": brand,
         "report": report,
         "pdf": True,
+        # Images rather than inline <svg>: WeasyPrint then draws each chart
+        # without running the page's CSS over every node of it.
         "charts": [
-            {"id": cid, "title": title, "svg": mark_safe(svg.decode("utf-8"))}  # noqa: S308 - kaleido's SVG, text escaped
-            for (cid, title, _), svg in zip(charts, svgs, strict=True)
+            {"id": spec["id"], "title": spec["title"], "src": "data:image/svg+xml;base64," + b64encode(svg).decode()}
+            for spec, svg in zip(specs, svgs, strict=True)
         ],
     }
     html = render_to_string("sla/reports/report_pdf.html", context)
-    document = weasyprint.HTML(string=html, url_fetcher=refuse_remote).render()
+    document = weasyprint.HTML(string=html, url_fetcher=data_only_fetcher()).render()
 
     def producer(doc, pdf):
         pdf.info["Producer"] = pydyf.String(brand.product_name)

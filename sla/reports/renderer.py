@@ -18,9 +18,11 @@ import kaleido
 
 log = logging.getLogger(__name__)
 
-# Seconds to start the browser, and to render one chart.
+# Seconds to start the browser, and to render one report's charts.
 START_TIMEOUT = 60
 CHART_TIMEOUT = 30
+# Browser tabs drawing at once: a report's charts are drawn side by side.
+TABS = 3
 
 
 class RendererUnavailable(Exception):
@@ -47,7 +49,7 @@ class ChartRenderer:
         self._thread.start()
 
         async def open_browser():
-            browser = kaleido.Kaleido(n=1, timeout=CHART_TIMEOUT, mathjax=False)
+            browser = kaleido.Kaleido(n=TABS, timeout=CHART_TIMEOUT, mathjax=False)
             await browser.open()
             return browser
 
@@ -86,7 +88,11 @@ class ChartRenderer:
                 if not self.running:
                     self._start()
                 opts = {"format": "svg", "width": width, "height": height}
-                return [self._call(self._kaleido.calc_fig(fig, opts=opts), CHART_TIMEOUT) for fig in figures]
+
+                async def draw_all():
+                    return await asyncio.gather(*(self._kaleido.calc_fig(fig, opts=opts) for fig in figures))
+
+                return list(self._call(draw_all(), CHART_TIMEOUT))
             except Exception as exc:
                 log.error("chart renderer failed (%s: %s); it restarts on the next report", type(exc).__name__, exc)
                 self._stop()

@@ -27,11 +27,18 @@ def pct(value, places=2):
     """98.7282 -> "98.73 %"; None -> "no data"."""
     if value is None:
         return "no data"
-    return f"{value:.{places}f} %"
+    return f"{value:.{places}f}\u00a0%"
 
 
 def target_text(target):
-    return f"{target:g} %"
+    return f"{target:g}\u00a0%"
+
+
+def budget_text(row, value):
+    """An error-budget amount: hours for timeliness (counted in seconds), else runs or records."""
+    if row["objective"] == "timeliness":
+        return f"{value / 3600:,.1f} h"
+    return f"{value:,.2f}"
 
 
 def summary(rows, open_exceptions, provisional):

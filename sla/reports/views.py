@@ -8,7 +8,6 @@ Every problem is a clear answer, never a 500: a malformed month or version
 with a token or key get JSON, browsers a page."""
 
 import functools
-import json
 import logging
 
 from django.contrib.auth.views import redirect_to_login
@@ -21,7 +20,7 @@ from opsconsole.branding import branding_for
 from opsconsole.roles import Perm, can
 from sla.reports import access, csvfile, issuing
 from sla.reports.archive import current_month, report_urls, reports_for_tenant
-from sla.reports.charts import report_figures
+from sla.reports.charts import chart_specs
 from sla.reports.pdf import render_pdf
 from sla.reports.periods import BadPeriod, Month
 from sla.reports.renderer import RendererUnavailable
@@ -118,9 +117,7 @@ def _file(content, content_type, name, report, disposition):
 def report_html(request, user, tenant, month, now):
     report, figures = resolve_report(request, user, tenant, month, now)
     brand = branding_for(tenant.partner)
-    charts = []
-    for cid, title, fig in report_figures(figures, brand.primary_color):
-        charts.append({"id": cid, "title": title, "figure": json.loads(fig.to_json()), "data_id": f"{cid}-data"})
+    charts = [dict(spec, data_id=f"{spec['id']}-data") for spec in chart_specs(figures, brand.primary_color)]
     html_url, pdf_url, csv_url = report_urls(tenant.slug, str(month))
     query = f"?version={report.version}" if report is not None and request.GET.get("version") else ""
     context = {

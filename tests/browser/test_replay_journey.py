@@ -48,10 +48,11 @@ def test_support_requests_manager_approves_worker_succeeds_exception_resolves(
     sign_in(page, base, support.email)
     page.goto(f"{base}/exceptions/{exception.pk}/")
     assert page.locator(".status-line .badge").first.inner_text() == "open"
-    assert page.get_by_label("TE-1001").is_checked() and page.get_by_label("TE-1002").is_checked()
+    # The record picker is collapsed; "all not yet remediated" is the default.
+    assert not page.get_by_label("TE-1001").is_visible()
     page.get_by_label("Reason").fill("Project P-77 reopened in NetSuite")
     page.get_by_label("Patch").fill('{"TE-1001": {"project": "P-78"}}')
-    page.get_by_role("button", name="Request replay").click()
+    page.get_by_role("button", name="Replay all 2 records not yet remediated").click()
     page.wait_for_url(f"{base}/replays/**")
     assert "waits for approval" in page.locator(".messages").inner_text()
     assert page.locator("h1 .badge").inner_text() == "pending approval"
@@ -63,7 +64,11 @@ def test_support_requests_manager_approves_worker_succeeds_exception_resolves(
     page.get_by_role("link", name="Approvals").click()
     card = page.locator(f'[data-replay="{replay.pk}"]')
     assert "Project P-77 reopened in NetSuite" in card.inner_text()
-    assert "P-78" in card.locator("pre.patch").inner_text()
+    diff = card.locator("table.diff tbody tr")
+    assert diff.count() == 1
+    assert diff.locator(".diff-field").inner_text() == "project"
+    assert diff.locator(".diff-current").inner_text() == '"P-77"'
+    assert diff.locator(".diff-patched").inner_text() == '"P-78"'
     assert "ana@northwind.example" in card.inner_text()
     card.get_by_label("Note").fill("Checked with the customer")
     card.get_by_role("button", name="Approve").click()

@@ -1,5 +1,8 @@
 """Replay pages: detail, tenant list, approvals queue, request form."""
 
+import json
+import re
+
 import pytest
 from django.test import Client
 
@@ -64,7 +67,7 @@ def test_the_request_form_shows_errors_and_changes_nothing(support, pushed_excep
     assert "patch: not valid JSON" in response.content.decode()
     assert not Replay.objects.exists()
     form = client.get(f"/exceptions/{pushed_exception.pk}/replay/").content.decode()
-    assert 'name="records" value="INV-2"' in form and "Request replay</button>" in form
+    assert 'name="records" value="INV-2"' in form and 'id="replay-all"' in form
 
 
 def test_customers_cannot_request_and_outsiders_get_404(customer_approver, outsider, pushed_exception):
@@ -147,7 +150,7 @@ def test_hostile_filters_on_the_list_page_are_404(manager, contoso):
     assert client.get("/t/%00x/replays/").status_code == 404
 
 
-def test_the_exception_page_lists_at_most_500_records_in_constant_queries(client, support, integration):
+def test_the_exception_page_pages_the_record_picker_in_constant_queries(client, support, integration):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -160,7 +163,93 @@ def test_the_exception_page_lists_at_most_500_records_in_constant_queries(client
         response = client.get(f"/exceptions/{big.pk}/")
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.count('name="records"') == 500
-    assert "120 more records are not listed" in body
-    # One more page of failures read for the 500 listed records, no more.
+    # "All not yet remediated" is the default; the picker is collapsed and shows one page.
+    assert "Replay all 620 records not yet remediated" in body
+    assert body.count('name="records"') == 25
+    assert '<details class="record-picker">' in body
+    assert "Page 1 of 25 · 620 records" in body
     assert len(many.captured_queries) <= len(few.captured_queries) + 1
+    # Search picks: ids containing TE-61 (TE-61 and TE-610 to TE-619), picker open.
+    found = client.get(f"/exceptions/{big.pk}/", {"rq": "TE-61"}).content.decode()
+    assert found.count('name="records"') == 11 and '<details class="record-picker" open>' in found
+    assert "Replay all 620 records not yet remediated" in found
+
+
+def test_the_picker_replays_all_or_the_ticked_records(client, support, integration):
+    exception = f.make_exception_with_records(integration, record_ids=[f"TE-{n}" for n in range(40)])
+    client.force_login(support)
+    refused = client.post(f"/exceptions/{exception.pk}/replay/", {"scope": "picked"}, follow=True)
+    assert "tick at least one record" in refused.content.decode()
+    assert not Replay.objects.exists()
+    client.post(f"/exceptions/{exception.pk}/replay/", {"scope": "picked", "records": ["TE-3", "TE-39"]})
+    assert sorted(Replay.objects.get().records.values_list("record_id", flat=True)) == ["TE-3", "TE-39"]
+    # Ticked boxes do not narrow "all": 38 records were left.
+    client.post(f"/exceptions/{exception.pk}/replay/", {"scope": "all", "records": ["TE-4"]})
+    assert Replay.objects.order_by("-created_at").first().records.count() == 38
+    page = client.get(f"/exceptions/{exception.pk}/").content.decode()
+    assert "No record of this exception can be replayed now" in page
+
+
+PADDING = {"aa_note": "x" * 6000}
+
+
+def test_an_approver_sees_every_changed_field_whole(manager, support, pushed_exception):
+    """A long early key cannot hide a later one: the approvals page and the
+    replay page show each field of the patch, current and patched value, whole."""
+    patch = {"INV-2": {**PADDING, "zz_amount": 999999, "project": "P-78"}}
+    response = browser(support).post(
+        f"/exceptions/{pushed_exception.pk}/replay/",
+        {"scope": "picked", "records": ["INV-2"], "patch": json.dumps(patch)},
+    )
+    assert response.status_code == 302
+    replay = Replay.objects.get()
+    for url in ("/approvals/", f"/replays/{replay.pk}/"):
+        html = browser(manager).get(url).content.decode()
+        rows = re.findall(
+            r'<code class="diff-field">(.*?)</code></th>\s*<td>(.*?)</td>\s*<td><pre class="diff-patched">(.*?)</pre>',
+            html,
+            re.S,
+        )
+        assert [(field, patched) for field, _current, patched in rows] == [
+            ("aa_note", "&quot;" + "x" * 6000 + "&quot;"),
+            ("project", "&quot;P-78&quot;"),
+            ("zz_amount", "999999"),
+        ]
+        current = {field: value for field, value, _patched in rows}
+        assert "absent" in current["aa_note"] and "absent" in current["zz_amount"]
+        assert "&quot;P-77&quot;" in current["project"]
+
+
+def test_a_patch_over_64_kib_is_refused(support, pushed_exception):
+    patch = {"INV-2": {"note": "x" * 70_000}}
+    response = browser(support).post(
+        f"/exceptions/{pushed_exception.pk}/replay/",
+        {"scope": "picked", "records": ["INV-2"], "patch": json.dumps(patch)},
+        follow=True,
+    )
+    assert "over 64 KiB" in response.content.decode()
+    assert not Replay.objects.exists()
+
+
+def test_approvals_and_replay_pages_stay_the_same_size_for_big_replays(manager, support, contoso):
+    """Records are paged: a replay of 300 records costs the approvals page and
+    the replay page what one of 30 does; beyond what the queue shows, the
+    approver decides on the replay's pages."""
+    integration = f.make_integration(contoso, "billing-sync", approval_required=True)
+    sizes = {}
+    for n in (30, 300):
+        exception = f.make_exception_with_records(integration, [f"R{n}-{i}" for i in range(n)], fingerprint=f"n{n}")
+        client = browser(support)
+        client.post(f"/exceptions/{exception.pk}/replay/", {"scope": "all"})
+        replay = Replay.objects.get(exception=exception)
+        approvals = browser(manager).get("/approvals/").content.decode()
+        detail = browser(manager).get(f"/replays/{replay.pk}/").content.decode()
+        sizes[n] = len(detail)
+        section = approvals.split(f'data-replay="{replay.pk}"')[1].split("</section>")[0]
+        assert section.count('class="replay-record"') == 10
+        assert f"Review all {n} records and decide" in section and "Approve</button>" not in section
+        assert detail.count('class="replay-record"') == 25 and f"Records ({n})" in detail
+        browser(manager).post(f"/replays/{replay.pk}/reject/")
+    assert abs(sizes[300] - sizes[30]) < 2_000
+    last = browser(manager).get(f"/replays/{replay.pk}/", {"page": 12}).content.decode()
+    assert last.count('class="replay-record"') == 300 - 11 * 25

@@ -13,7 +13,7 @@ class Receiver:
     ("sleep", seconds, status), or ("hold", status): wait until released),
     the last one repeating; records every request with its signature check."""
 
-    def __init__(self, secret, plan=(200,)):
+    def __init__(self, secret, plan=(200,), port=0):
         self.secret = secret
         self.plan = list(plan)
         self.requests = []
@@ -47,7 +47,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/replays"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

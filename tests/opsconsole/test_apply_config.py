@@ -657,6 +657,16 @@ def test_an_https_logo_url_is_stored_as_given(workdir, doc):
         ("logo.txt", b"just some text", "the logo must be an SVG, PNG or JPEG image"),
         ("big.png", PNG + b"\0" * (300 * 1024), "the logo is over 256 KiB"),
         ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "must not contain"),
+        (
+            "prefixed.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><x:script xmlns:x="http://www.w3.org/2000/svg">1</x:script></svg>',
+            "must not contain scripts",
+        ),
+        (
+            "entity.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><a href="&#106;avascript:alert(1)"><text>x</text></a></svg>',
+            "must not contain scripts",
+        ),
         ("missing.svg", None, "cannot read logo file 'missing.svg'"),
     ],
 )

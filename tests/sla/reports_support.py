@@ -11,7 +11,12 @@ def pdf_text(pdf_bytes, tmp_path):
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf_bytes)
     out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True)
-    return out.stdout.decode("utf-8")
+    return out.stdout.decode("utf-8").replace("\u00a0", " ")
+
+
+def html_text(response):
+    """The page as text, non-breaking spaces (between figures and units) as spaces."""
+    return response.content.decode("utf-8").replace("\u00a0", " ")
 
 
 def pdf_all_bytes(pdf_bytes):

@@ -56,8 +56,8 @@ def test_the_schedule_mails_last_months_report_to_the_recipients_once_on_the_par
     assert (name, mimetype) == ("northwind-managed-integrations-contoso-2026-11-v1.pdf", "application/pdf")
     assert content == bytes(report.pdf)
     html, kind = message.alternatives[0]
-    assert kind == "text/html" and "Contoso Consulting" in html and "93.7500 %" in html
-    assert "93.7500 %" in message.body
+    assert kind == "text/html" and "Contoso Consulting" in html and "93.7500\u00a0%" in html
+    assert "93.7500\u00a0%" in message.body
     assert b"opsconsole" not in message.message().as_bytes().lower()
     delivery = ReportDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.period) == (DeliveryStatus.SENT, 1, "2026-11")

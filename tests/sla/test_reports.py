@@ -14,7 +14,7 @@ from opsconsole.roles import Role
 from sla.models import IssuedReport
 from tests import factories as f
 from tests.sla.conftest import utc
-from tests.sla.reports_support import pdf_all_bytes, pdf_text
+from tests.sla.reports_support import html_text, pdf_all_bytes, pdf_text
 
 DEC_10 = utc(2026, 12, 10)
 NOV = "/reports/contoso/2026-11"
@@ -82,13 +82,13 @@ def test_the_csv_has_the_contract_header_and_the_rows_of_the_api(november, staff
 def test_a_closed_month_is_served_byte_for_byte_after_new_data(november, daily, staff_client, tmp_path):
     pdf = staff_client.get(f"{NOV}.pdf").content
     csv_bytes = staff_client.get(f"{NOV}.csv").content
-    html = staff_client.get(f"{NOV}/").content.decode()
+    html = html_text(staff_client.get(f"{NOV}/"))
     # A late backfill: the failed run of Nov 6 turns out to have succeeded, and new runs arrive.
     f.make_run_at(daily, utc(2026, 11, 6, 6), "succeeded", run_id="d-1106", succeeded=50)
     f.make_run_at(daily, utc(2026, 11, 10, 6), "failed", run_id="late-1110", failed=9)
     assert staff_client.get(f"{NOV}.pdf").content == pdf
     assert staff_client.get(f"{NOV}.csv").content == csv_bytes
-    assert "93.7500 %" in html and "93.7500 %" in staff_client.get(f"{NOV}/").content.decode()
+    assert "93.7500 %" in html and "93.7500 %" in html_text(staff_client.get(f"{NOV}/"))
     assert IssuedReport.objects.filter(tenant__slug="contoso", period="2026-11").count() == 1
 
 
@@ -248,3 +248,25 @@ def test_without_chromium_the_pdf_is_a_503_and_the_renderer_comes_back(november,
     assert not IssuedReport.objects.exists()  # nothing half-issued
     monkeypatch.delenv("BROWSER_PATH")
     assert staff_client.get(f"{NOV}.pdf").status_code == 200
+
+
+@time_machine.travel(DEC_10, tick=False)
+def test_downtime_intervals_add_up_to_the_timeliness_the_api_counts_as_late(
+    november, contoso, daily, staff_client, as_user, support
+):
+    # No run on Nov 10: late from Nov 10 07:00Z (every + grace after Nov 9 06:00Z)
+    # until Nov 11 06:00Z, less a maintenance window of two hours.
+    f.make_window(contoso, utc(2026, 11, 10, 12), utc(2026, 11, 10, 14), [daily])
+    row = next(
+        r
+        for r in sla_api(as_user(support))
+        if r["objective"] == "timeliness" and r["integration"] == "time-expense-posting"
+    )
+    report = staff_client.get(f"{NOV}/")
+    downtime = IssuedReport.objects.get().figures["downtime"]
+    assert [(d["from"], d["to"], d["minutes"]) for d in downtime["intervals"]] == [
+        ("2026-11-10 01:00", "2026-11-10 06:00", 300.0),
+        ("2026-11-10 08:00", "2026-11-11 00:00", 960.0),
+    ]
+    assert downtime["minutes"] * 60 == row["total"] - row["good"]
+    assert "2026-11-10 08:00" in report.content.decode()

@@ -1,0 +1,114 @@
+"""The minute evaluation of scheduled integrations (contract 4.2 and 6).
+
+Each scheduled integration is ``up``, ``late`` (every + grace after its last
+heartbeat) or ``down`` (every + twice its grace), the health every page and
+the API show (``integrations.overview.health_of``). A change is kept as a
+Flip. ``integration.late`` opens an episode, ``integration.down`` is its
+second message (or its first, when the evaluation first sees it down), the
+next heartbeat resolves it with ``integration.recovered``. A paused
+integration, or one inside a maintenance window, raises nothing; its flips are
+kept and say why."""
+
+from datetime import UTC
+
+from django.db.models import Max
+from django.utils import timezone
+
+from alerts import services
+from alerts.models import Alert, Event, Flip, HeartbeatStatus, IntegrationWatch
+from integrations.models import Integration, Run, Trigger
+from integrations.overview import health_of
+
+RAISING = {HeartbeatStatus.LATE: Event.INTEGRATION_LATE, HeartbeatStatus.DOWN: Event.INTEGRATION_DOWN}
+
+
+def subject_of(integration_id):
+    return f"integration:{integration_id}"
+
+
+def evaluate(now=None):
+    """Evaluate every scheduled integration at ``now``; returns how many flipped.
+
+    1. Read the last heartbeat of each (replay runs are not heartbeats).
+    2. For each, its health now; a change is a Flip.
+    3. Raise, escalate or resolve its episode."""
+    now = now or timezone.now()
+    integrations = list(Integration.objects.filter(every_minutes__isnull=False).select_related("tenant"))
+    ids = [i.pk for i in integrations]
+    heartbeats = dict(
+        Run.objects.filter(integration_id__in=ids)
+        .exclude(trigger=Trigger.REPLAY)
+        .values("integration_id")
+        .annotate(last=Max("started_at"))
+        .values_list("integration_id", "last")
+    )
+    watches = {w.integration_id: w for w in IntegrationWatch.objects.filter(integration_id__in=ids)}
+    firing = {
+        a.integration_id: a
+        for a in Alert.objects.firing().filter(event__in=[Event.INTEGRATION_LATE, Event.INTEGRATION_DOWN])
+    }
+    suppressed = services.suppressions(integrations, now)
+    flipped = 0
+    for integration in integrations:
+        watch = watches.get(integration.pk) or IntegrationWatch(integration=integration)
+        last = heartbeats.get(integration.pk)
+        alert = firing.pop(integration.pk, None)
+        flipped += _evaluate_one(integration, watch, last, alert, suppressed[integration.pk], now)
+    for alert in firing.values():  # the integration lost its schedule
+        services.resolve(alert, Event.INTEGRATION_RECOVERED, f"{alert.integration.name} no longer has a schedule.")
+    return flipped
+
+
+def _evaluate_one(integration, watch, last, alert, suppressed, now):
+    status = health_of(integration, last, now)
+    changed = status != watch.status
+    if changed:
+        Flip.objects.create(integration=integration, at=now, old=watch.status, new=status, suppressed=suppressed)
+        watch.status, watch.since = status, now
+    watch.checked_at = now
+    if watch.pk is None:  # first evaluation (a pause may have made the row meanwhile)
+        fields = {"status": watch.status, "since": watch.since, "checked_at": now}
+        IntegrationWatch.objects.update_or_create(integration=integration, defaults=fields)
+    else:
+        watch.save(update_fields=["status", "since", "checked_at"])
+    if status in RAISING:
+        event = RAISING[status]
+        summary = _summary(integration, status, last)
+        if alert is None and not suppressed:
+            services.open_alert(
+                integration.tenant,
+                event,
+                subject_of(integration.pk),
+                f"{subject_of(integration.pk)}:{last.timestamp()}",
+                summary,
+                integration=integration,
+                data=_data(integration, status, last),
+                now=now,
+            )
+        elif alert is not None and not suppressed and status == HeartbeatStatus.DOWN:
+            if alert.event == Event.INTEGRATION_LATE and alert.escalated_at is None:
+                services.escalate(alert, event, summary, now, data=_data(integration, status, last))
+    elif status == HeartbeatStatus.UP and alert is not None:
+        tz = integration.tenant.tzinfo
+        summary = f"{integration.name} ({integration.tenant.name}) recovered: a run started at {_local(last, tz)}."
+        services.resolve(alert, Event.INTEGRATION_RECOVERED, summary, now)
+    return int(changed)
+
+
+def _local(moment, tz):
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _summary(integration, status, last):
+    tz = integration.tenant.tzinfo
+    expected = f"every {integration.every_minutes} min, grace {integration.grace_minutes or 0} min"
+    return f"{integration.name} ({integration.tenant.name}) is {status}: no run since {_local(last, tz)} ({expected})."
+
+
+def _data(integration, status, last):
+    return {
+        "status": status,
+        "last_heartbeat": last.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "every_minutes": integration.every_minutes,
+        "grace_minutes": integration.grace_minutes or 0,
+    }
