@@ -97,18 +97,27 @@ def handler404(request, exception=None):
     return _error_page(request, 404, "Not found.")
 
 
+def csrf_failure(request, reason=""):
+    """A form sent without its security token (usually an old tab or an
+    expired session): the 403 page in the layout, saying what to do."""
+    return _error_page(
+        request, 403, "CSRF check failed.", text="The form had expired. Go back, reload the page and try again."
+    )
+
+
 def handler500(request):
     return _error_page(request, 500, "Server error.", minimal=True)
 
 
-def _error_page(request, code, detail, minimal=False):
+def _error_page(request, code, detail, minimal=False, text=None):
     """JSON for the API, else the error page in the console's layout with the
     request's branding. It never fails itself: the 500 page renders from the
     brand alone (no user, session or database), and if even a page cannot
     render, a bare page in the same words is answered."""
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
         return json_error(code, detail)
-    title, text = ERROR_PAGES[code]
+    title, default_text = ERROR_PAGES[code]
+    text = text or default_text
     context = {"code": code, "title": title, "text": text}
     try:
         if minimal:

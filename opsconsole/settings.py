@@ -119,6 +119,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OPSCONSOLE_SQLITE_TEST_PATH") or None}
 
 AUTH_USER_MODEL = "opsconsole.User"
+CSRF_FAILURE_VIEW = "opsconsole.errors.csrf_failure"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from opsconsole import ops, views
+from opsconsole.schema import BrandedRedocView, BrandedSchemaView, BrandedSwaggerView
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,9 +12,9 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics_view, name="metrics"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", BrandedSchemaView.as_view(), name="api-schema"),
+    path("api/docs/", BrandedSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", BrandedRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("api/v1/", include("integrations.api.urls")),
     path("api/v1/", include("sla.api_urls")),
     path("api/v1/", include("sla.reports.api_urls")),

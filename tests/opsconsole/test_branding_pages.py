@@ -140,3 +140,12 @@ def test_a_host_name_moved_to_a_new_partner_is_branded_after_its_old_partner_is_
     other = f.make_partner("eastwind", product_name="Eastwind Cloud Ops")
     Hostname.objects.create(partner=other, name=partner_host)
     assert "Eastwind Cloud Ops" in client.get("/login/", HTTP_HOST=partner_host).content.decode()
+
+
+def test_a_form_sent_without_its_token_gets_the_branded_403_page(partner_host):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "a@b.example", "password": "x"}, HTTP_HOST=partner_host)
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "<title>Not allowed · Northwind Managed Integrations</title>" in html
+    assert "reload the page" in html

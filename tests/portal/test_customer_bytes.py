@@ -13,8 +13,11 @@ from django.test import Client
 HOST = "ops.northwind.example"
 CONSOLE = b"opsconsole"
 LINK = re.compile(r'(?:href|src)="([^"#]+)"')
-# Pages a person opens by hand rather than by a link (errors, favicon).
-EXTRA = ["/favicon.ico", "/no/such/page/", "/t/fabrikam/", "/exceptions/999999/", "/admin/"]
+# Pages a person opens by hand rather than by a link (errors, favicon, API docs).
+EXTRA = [
+    *("/favicon.ico", "/no/such/page/", "/t/fabrikam/", "/exceptions/999999/", "/admin/"),
+    *("/api/docs/", "/api/schema/"),
+]
 NOT_FOLLOWED = ("/logout/", "mailto:", "http://", "https://", "data:")
 
 
@@ -77,6 +80,7 @@ def test_a_signed_out_visitor_receives_nothing_naming_the_console(portal_data):
     seen = crawl(Client(), ["/login/", "/", *EXTRA])
     assert seen["/login/"] == 200
     assert seen["/favicon.ico"] == 200
+    assert seen["/api/schema/"] == seen["/api/docs/"] == 200
 
 
 @pytest.mark.parametrize("persona", ["customer_viewer", "customer_approver"])
