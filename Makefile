@@ -9,6 +9,7 @@ test:           ## set up and run the whole suite on PostgreSQL and SQLite
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 format:
 	.venv/bin/ruff format .
@@ -23,5 +24,6 @@ bench:          ## benchmarks against PostgreSQL; they print their figures
 	.venv/bin/python bench/ingest.py
 	.venv/bin/python bench/inbox.py
 	.venv/bin/python bench/sla.py
+	.venv/bin/python bench/portfolio.py
 	.venv/bin/python bench/alerts.py
 	.venv/bin/python bench/report.py

@@ -12,9 +12,10 @@ import datetime as dt
 
 from django.db.models import F, Q
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
+from integrations import query_params as params
 from integrations.access import exceptions_for
-from integrations.api import params
 from integrations.ingest.grouping import normalise_message
 from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
 from opsconsole.access import tenants_for
@@ -164,6 +165,15 @@ def filter_exceptions(user, query, *, default_open=False, now=None):
     if error_class:
         qs = qs.filter(error_class=error_class)
     filters["error_class"] = error_class
+    opened_after = params.instant(query, "opened_after")
+    opened_before = params.instant(query, "opened_before")
+    if opened_after is not None and opened_before is not None and opened_before < opened_after:
+        raise ValidationError({"opened_before": ["Must not be before 'opened_after'."]})
+    if opened_after is not None:
+        qs = qs.filter(opened_at__gte=opened_after)
+    if opened_before is not None:
+        qs = qs.filter(opened_at__lt=opened_before)
+    filters["opened_after"], filters["opened_before"] = opened_after, opened_before
     q = params.text(query, "q")
     if q:
         qs = search(qs, user, q)

@@ -7,7 +7,7 @@ grace; else ``up``. Replay runs are not heartbeats."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from integrations.models import OPEN_STATUSES, Integration, Run, Trigger
@@ -35,12 +35,41 @@ def health_of(integration, last_heartbeat, now=None):
     return Health.UP
 
 
+def last_heartbeats(integration_ids):
+    """{integration_id: started_at of its latest run that is not a replay}
+    (``integration_ids``: a list, or a queryset of ids).
+    One index probe per integration (run_integration_started, newest first),
+    however many runs each has: the portfolio asks this of every integration
+    of a partner."""
+    latest = (
+        Run.objects.filter(integration=OuterRef("pk"))
+        .exclude(trigger=Trigger.REPLAY)
+        .order_by("-started_at")
+        .values("started_at")[:1]
+    )
+    if not isinstance(integration_ids, QuerySet):
+        integration_ids = list(integration_ids)
+    rows = Integration.objects.filter(pk__in=integration_ids).annotate(last=Subquery(latest))
+    return {pk: last for pk, last in rows.values_list("pk", "last") if last is not None}
+
+
+def health_counts(integrations, now=None):
+    """{tenant_id: {"new": n, "up": n, "late": n, "down": n}} of ``integrations`` (a queryset)."""
+    heartbeats = last_heartbeats(integrations.values("pk"))
+    out = {}
+    for i in integrations:
+        counts = out.setdefault(i.tenant_id, {Health.NEW: 0, Health.UP: 0, Health.LATE: 0, Health.DOWN: 0})
+        counts[health_of(i, heartbeats.get(i.pk), now)] += 1
+    return out
+
+
 @dataclass
 class IntegrationRow:
     integration: Integration
     health: str
     last_run: Run | None
     open_exceptions: int
+    last_heartbeat: object = None
 
 
 def integration_rows(tenants, now=None):
@@ -56,14 +85,7 @@ def integration_rows(tenants, now=None):
         )
         .order_by("tenant__name", "name")
     )
-    ids = [i.pk for i in integrations]
-    heartbeats = dict(
-        Run.objects.filter(integration_id__in=ids)
-        .exclude(trigger=Trigger.REPLAY)
-        .values("integration_id")
-        .annotate(last=Max("started_at"))
-        .values_list("integration_id", "last")
-    )
+    heartbeats = last_heartbeats([i.pk for i in integrations])
     runs = Run.objects.in_bulk([i.last_run_pk for i in integrations if i.last_run_pk])
     last_runs = {i.pk: runs.get(i.last_run_pk) for i in integrations}
     return [
@@ -72,6 +94,7 @@ def integration_rows(tenants, now=None):
             health=health_of(i, heartbeats.get(i.pk), now),
             last_run=last_runs.get(i.pk),
             open_exceptions=i.open_exceptions,
+            last_heartbeat=heartbeats.get(i.pk),
         )
         for i in integrations
     ]

@@ -6,7 +6,6 @@ from opsconsole import ops, views
 from opsconsole.schema import BrandedRedocView, BrandedSchemaView, BrandedSwaggerView
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="opsconsole/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("favicon.ico", views.favicon, name="favicon"),
@@ -19,12 +18,14 @@ urlpatterns = [
     path("api/v1/", include("sla.api_urls")),
     path("api/v1/", include("sla.reports.api_urls")),
     path("api/v1/", include("opsconsole.api_urls")),
+    path("api/v1/", include("governance.api_urls")),
     path("api/v1/", include("alerts.api_urls")),
     path("", include("integrations.urls")),
     path("", include("sla.urls")),
     path("", include("sla.reports.urls")),
     path("", include("portal.urls")),
     path("", include("alerts.urls")),
+    path("governance/", include("governance.urls")),
     path("admin/", admin.site.urls),
 ]
 

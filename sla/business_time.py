@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -127,6 +128,28 @@ class BusinessHours:
             day += dt.timedelta(days=1)
         raise ValueError("no business time found in the next 20 years")
 
+    def segments_before(self, instant: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Business intervals (UTC) that begin before ``instant``, latest
+        first, clipped to end no later than it."""
+        instant = instant.astimezone(UTC)
+        day = instant.astimezone(self.zone).date() + dt.timedelta(days=1)
+        for _ in range(MAX_SEARCH_DAYS):
+            for a, b in reversed(self.segments_of_day(day)):
+                if a < instant:
+                    yield a, min(b, instant)
+            day -= dt.timedelta(days=1)
+        raise ValueError("no business time found in the last 20 years")
+
+    @property
+    def day_seconds(self) -> float:
+        """The length of one business day (its wall-clock hours), in seconds."""
+        end = dt.timedelta(days=1) if self.end == dt.time.max else _since_midnight(self.end)
+        return (end - _since_midnight(self.start)).total_seconds()
+
+
+def _since_midnight(t: dt.time) -> dt.timedelta:
+    return dt.timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
+
 
 def _offset_at(zone: ZoneInfo, utc: dt.datetime) -> dt.timedelta:
     return utc.astimezone(zone).utcoffset()
@@ -234,3 +257,44 @@ def add_business_minutes(start: dt.datetime, minutes: float, hours: BusinessHour
             return a + remaining
         remaining -= b - a
     raise AssertionError("unreachable: segments_from raises when it runs out")  # pragma: no cover
+
+
+def business_day_seconds(hours: BusinessHours | None) -> float:
+    """Seconds in one business day: its hours, or 24 hours for 24x7."""
+    return 86400.0 if hours is None else hours.day_seconds
+
+
+def latest_start_with(end: dt.datetime, seconds: float, hours: BusinessHours | None) -> dt.datetime:
+    """The latest instant ``t`` (UTC) with at least ``seconds`` of business
+    time in [t, end): whatever opened at or before it is at least that old
+    at ``end`` in business time, whatever opened after it is younger. The
+    backlog aging buckets and their inbox links cut by these instants."""
+    end = _require_aware(end, "end")
+    remaining = dt.timedelta(seconds=seconds)
+    if remaining <= dt.timedelta(0):
+        return end
+    if hours is None:
+        return end - remaining
+    for a, b in hours.segments_before(end):
+        if b - a >= remaining:
+            return b - remaining
+        remaining -= b - a
+    raise AssertionError("unreachable: segments_before raises when it runs out")  # pragma: no cover
+
+
+log = logging.getLogger(__name__)
+
+
+def business_hours_of(tenant) -> BusinessHours | None:
+    """The tenant's business calendar, the one every figure uses (the inbox
+    deadline, the SLA clock, the SLA report and trends): None counts every
+    minute (24x7), as does a calendar that cannot be read (apply_config
+    checks what it stores; this says so in the log rather than fail a page).
+    ``tenant`` needs ``timezone``, ``business_hours`` and ``slug``."""
+    if not tenant.business_hours:
+        return None
+    try:
+        return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("tenant %s: unreadable business_hours (%s); counting every minute", tenant.slug, exc)
+        return None

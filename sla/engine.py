@@ -7,7 +7,6 @@ Callers: ``sla.api`` (GET /api/v1/sla), ``sla.views`` (the SLA page),
 ``sla.burn`` (burn rates for the alerts) and the reports.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Integration, Run, Trigger
 from sla import compute
-from sla.business_time import BusinessHours, add_business_minutes, business_seconds_between
+from sla.business_time import add_business_minutes, business_hours_of, business_seconds_between
 from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
@@ -32,21 +31,7 @@ from sla.rollups import (
     windows_by_integration,
 )
 
-log = logging.getLogger(__name__)
-
 # --- business time ----------------------------------------------------------
-
-
-def business_hours_of(tenant):
-    """The tenant's BusinessHours, or None for 24x7 (apply_config has checked
-    the configuration; one it cannot read counts every minute, and says so)."""
-    if not tenant.business_hours:
-        return None
-    try:
-        return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
-    except ValueError as exc:
-        log.warning("tenant %s: unreadable business_hours (%s); counting every minute", tenant.slug, exc)
-        return None
 
 
 def deadline_function(tenant, minutes, hours=None):
@@ -108,7 +93,7 @@ def _last_raw_heartbeat(integration, lo, hi, windows):
     return None
 
 
-def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
+def gather(tenant, integrations, w_start, w_end, now=None, raw=False, pre=None):
     """{integration_id: IntegrationData} over W = [w_start, w_end).
 
     1. Whole local days inside W come from the rollups (``raw``: from the
@@ -116,9 +101,11 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
     2. The partial days at either end come from the raw runs.
     3. The heartbeats are joined in time order, starting with the last one
        before W, so that lateness carries into W.
+    ``pre`` (an ``sla.batch.Prefetch``) supplies what it holds instead of
+    reading it here.
     """
     tz = tenant.tzinfo
-    windows = windows_by_integration(tenant, integrations)
+    windows = pre.windows(tenant, integrations) if pre else windows_by_integration(tenant, integrations)
     eg_by_pk = {i.pk: eg_seconds(i) for i in integrations}
     data = {i.pk: IntegrationData(RunAgg(), Skeleton(), None, windows[i.pk]) for i in integrations}
     if w_end <= w_start:
@@ -148,18 +135,8 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
 
     # The last heartbeat before W: the rollups of earlier days, then the raw
     # runs between sd's midnight and w_start.
-    prev = dict(
-        RunDay.objects.filter(integration__in=integrations, day__lt=sd, hb_last__isnull=False)
-        .values("integration_id")
-        .annotate(last=Max("hb_last"))
-        .values_list("integration_id", "last")
-    )
-    firsts = dict(
-        RunDay.objects.filter(integration__in=integrations, hb_first__isnull=False)
-        .values("integration_id")
-        .annotate(first=Min("hb_first"))
-        .values_list("integration_id", "first")
-    )
+    held = pre.heartbeats_before(tenant, sd) if pre else None
+    prev, firsts = _heartbeats_before(integrations, sd) if held is None else (dict(held[0]), held[1])
     midnight = day_start(sd, tz)
     for integ in integrations:
         if midnight < w_start:
@@ -179,7 +156,8 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
             for pk, (agg, sk) in parts.items():
                 _absorb(data[pk], agg, sk, eg_by_pk[pk])
         else:
-            sums, frozen = load_days(tenant, integrations, lo, hi, windows, now)
+            read = pre.days_of(integrations, lo, hi) if pre else None
+            sums, frozen = load_days(tenant, integrations, lo, hi, windows, now, read=read)
             for pk, (agg, sk) in sums.items():
                 _absorb(data[pk], agg, sk, eg_by_pk[pk])
                 if frozen[pk]:
@@ -188,6 +166,24 @@ def gather(tenant, integrations, w_start, w_end, now=None, raw=False):
                     kept = [w for _, ws in frozen[pk] for w in ws]
                     data[pk].windows = merge(subtract(data[pk].windows, spans) + kept)
     return data
+
+
+def _heartbeats_before(integrations, sd):
+    """({integration_id: last heartbeat before local day sd}, {integration_id:
+    first heartbeat ever}) from the day rollups."""
+    prev = dict(
+        RunDay.objects.filter(integration__in=integrations, day__lt=sd, hb_last__isnull=False)
+        .values("integration_id")
+        .annotate(last=Max("hb_last"))
+        .values_list("integration_id", "last")
+    )
+    firsts = dict(
+        RunDay.objects.filter(integration__in=integrations, hb_first__isnull=False)
+        .values("integration_id")
+        .annotate(first=Min("hb_first"))
+        .values_list("integration_id", "first")
+    )
+    return prev, firsts
 
 
 def _absorb(d, agg, sk, eg):
@@ -229,19 +225,22 @@ def _row(r, integration_slug, good, total):
     return row
 
 
-def objectives_context(tenant):
+def objectives_context(tenant, pre=None):
     """(integrations, resolved objectives) of ``tenant``: pass it to several
     ``sla_rows`` calls (daily charts, burn spans) to read them once."""
+    if pre is not None:
+        return pre.context(tenant)
     integrations = list(Integration.objects.filter(tenant=tenant).order_by("slug"))
     return integrations, resolve_objectives(tenant, integrations)
 
 
-def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False, context=None):
-    """The rows of contract 4.4 for W = [start, min(end, now))."""
+def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False, context=None, pre=None):
+    """The rows of contract 4.4 for W = [start, min(end, now)). ``pre``: an
+    ``sla.batch.Prefetch`` holding what many tenants' rows read."""
     now = now or timezone.now()
     w_start, w_end = start, max(start, min(end, now))
-    integrations, resolved = context or objectives_context(tenant)
-    data = gather(tenant, integrations, w_start, w_end, now, raw=raw)
+    integrations, resolved = context or objectives_context(tenant, pre)
+    data = gather(tenant, integrations, w_start, w_end, now, raw=raw, pre=pre)
 
     rows = []
     pooled = {r.identity: [0, 0] for r in resolved.poolable}
@@ -260,7 +259,11 @@ def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False, contex
             rows.append(_with_source(_row(r0, None, good, total), r0, with_sources))
 
     if resolved.tenant_wide:
-        openings = _openings(tenant, w_start, w_end, {r.priority for r in resolved.tenant_wide})
+        priorities = {r.priority for r in resolved.tenant_wide}
+        if pre is not None:
+            openings = pre.openings(tenant, w_start, w_end, priorities)
+        else:
+            openings = _openings(tenant, w_start, w_end, priorities)
         hours = business_hours_of(tenant)
         for r in resolved.tenant_wide:
             mine = [compute.Opening(*o[1:]) for o in openings if o[0] == r.priority]

@@ -66,21 +66,32 @@ class TenantObjectives:
         return [r for r in self.tenant_level if r.objective not in TENANT_WIDE_KINDS]
 
 
-def resolve_objectives(tenant, integrations=None):
-    """The objectives in force for ``tenant`` and each of its integrations."""
+def resolve_objectives(tenant, integrations=None, objectives=None):
+    """The objectives in force for ``tenant`` and each of its integrations.
+    ``objectives``: Objective rows read beforehand that include every one of
+    its plan's, its own and its integrations' (``sla.batch`` reads them for
+    many tenants at once); else they are read here."""
     if integrations is None:
         integrations = list(Integration.objects.filter(tenant=tenant).order_by("slug"))
-    rows = Objective.objects.filter(tenant=tenant)
+    if objectives is None:
+        plan_rows = Objective.objects.filter(plan_id=tenant.plan_id).order_by("pk") if tenant.plan_id else []
+        tenant_rows = Objective.objects.filter(tenant=tenant).order_by("pk")
+        integration_rows = Objective.objects.filter(integration__in=integrations).order_by("pk")
+    else:
+        ids = {i.pk for i in integrations}
+        objectives = sorted(objectives, key=lambda o: o.pk)
+        plan_rows = [o for o in objectives if tenant.plan_id and o.plan_id == tenant.plan_id]
+        tenant_rows = [o for o in objectives if o.tenant_id == tenant.pk]
+        integration_rows = [o for o in objectives if o.integration_id in ids]
     level = {}
-    if tenant.plan_id:
-        for obj in Objective.objects.filter(plan_id=tenant.plan_id).order_by("pk"):
-            level[_key(obj)] = Resolved.of(obj, "plan")
-    for obj in rows.order_by("pk"):
+    for obj in plan_rows:
+        level[_key(obj)] = Resolved.of(obj, "plan")
+    for obj in tenant_rows:
         level[_key(obj)] = Resolved.of(obj, "tenant")
     tenant_level = sorted(level.values(), key=sort_key)
 
     overrides = {}
-    for obj in Objective.objects.filter(integration__in=integrations).order_by("pk"):
+    for obj in integration_rows:
         if obj.objective in TENANT_WIDE_KINDS:
             continue  # refused by apply_config; never applied per integration
         overrides.setdefault(obj.integration_id, {})[_key(obj)] = Resolved.of(obj, "integration")

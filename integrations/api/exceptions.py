@@ -10,13 +10,12 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations import triage
 from integrations.access import get_exception_for_user, require_act
-from integrations.api.params import iso_z
 from integrations.inbox import filter_exceptions
 from integrations.models import Failure
-from opsconsole.errors import Conflict
+from integrations.sync_exceptions import staff
 from opsconsole.lib.time_params import OUT_OF_RANGE, to_utc
+from opsconsole.lib.timestamps import utc_z
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import ReadOrStaff, StaffOnly
 from sla.clock import clocks_for
@@ -89,8 +88,8 @@ class ExceptionSerializer(serializers.Serializer):
                 out[kind] = None
                 continue
             d = deadline.as_dict()
-            d["due"] = iso_z(d["due"])
-            d["done_at"] = iso_z(d["done_at"])
+            d["due"] = utc_z(d["due"])
+            d["done_at"] = utc_z(d["done_at"])
             out[kind] = d
         return out
 
@@ -132,6 +131,10 @@ LIST_PARAMETERS = [
     OpenApiParameter("error_class", str),
     OpenApiParameter("q", str, description="Searches title, message, error code and record ids; `#812` finds an id."),
     OpenApiParameter("view", str, description="Saved view: mine, unassigned-urgent, breaching."),
+    OpenApiParameter(
+        "opened_after", str, description="Opened at or after this timestamp (with an offset) or date (00:00 UTC)."
+    ),
+    OpenApiParameter("opened_before", str, description="Opened before this timestamp or date (exclusive)."),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int),
 ]
@@ -194,7 +197,7 @@ class NoteField(serializers.CharField):
         kw.setdefault("required", False)
         kw.setdefault("allow_blank", True)
         kw.setdefault("allow_null", True)
-        kw.setdefault("max_length", triage.MAX_NOTE)
+        kw.setdefault("max_length", staff.MAX_NOTE)
         kw.setdefault("trim_whitespace", True)
         super().__init__(**kw)
 
@@ -216,7 +219,7 @@ class AssignBody(serializers.Serializer):
 
 
 class CommentBody(serializers.Serializer):
-    body = serializers.CharField(max_length=triage.MAX_NOTE)
+    body = serializers.CharField(max_length=staff.MAX_NOTE)
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "body" in data and not isinstance(data["body"], str):
@@ -283,12 +286,9 @@ class ExceptionActionView(APIView):
         exception = get_exception_for_user(request.user, pk)
         require_act(request.user)
         data = _body(self.body, request)
-        try:
-            result = self.perform(exception, request.user, data)
-        except triage.IllegalTransition as exc:
-            raise Conflict(str(exc)) from None
-        except triage.InvalidAssignee as exc:
-            raise ValidationError({"assignee": [str(exc)]}) from None
+        # The writer's refusals (integrations.errors) become 409 and 400 in
+        # opsconsole.errors.exception_handler.
+        result = self.perform(exception, request.user, data)
         return self.respond(result, exception)
 
     def perform(self, exception, user, data):
@@ -313,7 +313,7 @@ class AcknowledgeView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.acknowledge(exception, user)
+        return staff.acknowledge(exception, user)
 
 
 class AssignView(ExceptionActionView):
@@ -324,7 +324,7 @@ class AssignView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.assign(exception, user, data.get("assignee"))
+        return staff.assign(exception, user, data.get("assignee"))
 
 
 class CommentSerializer(serializers.Serializer):
@@ -347,7 +347,7 @@ class CommentView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.comment(exception, user, data["body"])
+        return staff.comment(exception, user, data["body"])
 
     def respond(self, result, exception):
         return Response(CommentSerializer(result).data, status=status.HTTP_201_CREATED)
@@ -361,7 +361,7 @@ class ResolveView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.resolve(exception, user, data.get("note") or "")
+        return staff.resolve(exception, user, data.get("note") or "")
 
 
 class IgnoreView(ExceptionActionView):
@@ -372,7 +372,7 @@ class IgnoreView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.ignore(exception, user, data.get("note") or "", data.get("until"))
+        return staff.ignore(exception, user, data.get("note") or "", data.get("until"))
 
 
 class ReopenView(ExceptionActionView):
@@ -383,4 +383,4 @@ class ReopenView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.reopen(exception, user, data.get("note") or "")
+        return staff.reopen(exception, user, data.get("note") or "")

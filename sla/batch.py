@@ -1,0 +1,121 @@
+"""The SLA of many tenants at once (the governance portfolio): the same
+rows as ``sla.engine.sla_rows`` gives tenant by tenant, with what it reads
+fetched for every tenant in one query per kind instead of one per tenant.
+
+``Prefetch`` is handed to ``sla_rows(..., pre=...)``; the engine asks it for
+each piece it would otherwise query (integrations and objectives, windows,
+heartbeats before the window, day rollups, exception openings) and computes
+exactly as for one tenant. Pieces it does not hold (the raw runs and hour
+buckets of a day not yet over) are read tenant by tenant as usual."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Max, Min
+
+from integrations.models import ExceptionOpening, Integration
+from sla.engine import EPOCH, OPENING_FIELDS, EpochMicros
+from sla.models import MaintenanceWindow, Objective, RunDay
+from sla.objectives import resolve_objectives
+from sla.rollups import WINDOW_FIELDS, read_days_many, windows_by_integration
+
+
+class Prefetch:
+    """What the SLA of ``tenants`` over windows starting on local day
+    ``first_day`` needs, read in a constant number of queries."""
+
+    def __init__(self, tenants, first_day):
+        self.tenants = {t.pk: t for t in tenants}
+        self.first_day = first_day
+        ids = list(self.tenants)
+        self.integrations = defaultdict(list)
+        for i in Integration.objects.filter(tenant_id__in=ids).order_by("slug"):
+            self.integrations[i.tenant_id].append(i)
+        plans = {t.plan_id for t in tenants if t.plan_id}
+        self.objectives = list(
+            Objective.objects.filter(plan_id__in=plans)
+            | Objective.objects.filter(tenant_id__in=ids)
+            | Objective.objects.filter(integration__tenant_id__in=ids)
+        )
+        self.window_rows = defaultdict(list)
+        for tenant_id, *row in MaintenanceWindow.objects.filter(tenant_id__in=ids).values_list(
+            "tenant_id", *WINDOW_FIELDS
+        ):
+            self.window_rows[tenant_id].append(tuple(row))
+        runday = RunDay.objects.filter(tenant_id__in=ids)
+        self.prev = dict(
+            runday.filter(day__lt=first_day, hb_last__isnull=False)
+            .values("integration_id")
+            .annotate(last=Max("hb_last"))
+            .values_list("integration_id", "last")
+        )
+        self.firsts = dict(
+            runday.filter(hb_first__isnull=False)
+            .values("integration_id")
+            .annotate(first=Min("hb_first"))
+            .values_list("integration_id", "first")
+        )
+        self._days = {}
+        self._openings = {}
+
+    def context(self, tenant):
+        """(integrations, resolved objectives) as ``engine.objectives_context``."""
+        integrations = self.integrations.get(tenant.pk, [])
+        return integrations, resolve_objectives(tenant, integrations, self.objectives)
+
+    def windows(self, tenant, integrations):
+        return windows_by_integration(tenant, integrations, self.window_rows.get(tenant.pk, []))
+
+    def heartbeats_before(self, tenant, first_day):
+        """({integration_id: last heartbeat before first_day}, {integration_id:
+        first heartbeat ever}), or None when this prefetch is for another day."""
+        if first_day != self.first_day:
+            return None
+        return self.prev, self.firsts
+
+    def days(self, lo, hi):
+        """({integration_id: day rows}, histograms) of every tenant over [lo, hi], read once."""
+        if (lo, hi) not in self._days:
+            rows, hists = read_days_many(list(self.tenants), lo, hi)
+            by_pk = defaultdict(list)
+            for row in rows:
+                by_pk[row[0]].append(row)
+            self._days[(lo, hi)] = (by_pk, hists)
+        return self._days[(lo, hi)]
+
+    def days_of(self, integrations, lo, hi):
+        """What ``rollups.load_days(read=...)`` takes for ``integrations``."""
+        by_pk, hists = self.days(lo, hi)
+        return [r for i in integrations for r in by_pk.get(i.pk, [])], {i.pk: hists.get(i.pk, {}) for i in integrations}
+
+    def openings(self, tenant, w_start, w_end, priorities):
+        """The tenant's openings as ``engine._openings`` reads them; one
+        query for every tenant over the span of the first window asked."""
+        key = (w_start, w_end)
+        if key not in self._openings:
+            self._openings[key] = _openings_of(list(self.tenants), w_start, w_end)
+        return [
+            row[1:]
+            for row in self._openings[key].get(tenant.pk, [])
+            if row[1] in priorities and w_start <= row[2] < w_end
+        ]
+
+
+def _openings_of(tenant_ids, w_start, w_end):
+    """{tenant_id: [(tenant_id, priority, *OPENING_FIELDS)]} opened in [w_start, w_end):
+    one query per distinct window (tenants sharing a time zone share it)."""
+    qs = ExceptionOpening.objects.filter(tenant_id__in=tenant_ids, opened_at__gte=w_start, opened_at__lt=w_end)
+    out = defaultdict(list)
+    if connection.vendor != "postgresql":
+        for row in qs.values_list("tenant_id", "priority", *OPENING_FIELDS):
+            out[row[0]].append(row)
+        return out
+    rows = qs.annotate(**{f"{f}_us": EpochMicros(f) for f in OPENING_FIELDS}).values_list(
+        "tenant_id", "priority", *[f"{f}_us" for f in OPENING_FIELDS]
+    )
+    for tenant_id, priority, *times in rows:
+        out[tenant_id].append(
+            (tenant_id, priority, *[None if us is None else EPOCH + timedelta(microseconds=us) for us in times])
+        )
+    return out
