@@ -102,7 +102,7 @@ def check_reach(request, kwargs):
     filters on. Contract section 2: that 404 takes precedence over every
     scope and role check, so the API's error handler calls this before it
     answers 403 (opsconsole.errors)."""
-    from integrations.api import params
+    from integrations import query_params as params
 
     user = request.user
     match = getattr(request, "resolver_match", None)
