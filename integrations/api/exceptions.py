@@ -141,6 +141,8 @@ LIST_PARAMETERS = [
 
 
 class ExceptionListView(APIView):
+    # Answers the paginated envelope; the schema says so (drf-spectacular reads this).
+    pagination_class = Pagination
     permission_classes = [ReadOrStaff]
 
     @extend_schema(
@@ -166,6 +168,8 @@ class ExceptionDetailView(APIView):
 
 
 class OccurrenceListView(APIView):
+    # Answers the paginated envelope; the schema says so (drf-spectacular reads this).
+    pagination_class = Pagination
     permission_classes = [ReadOrStaff]
 
     @extend_schema(
