@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0005_replay_requester_identity'),
+        ('integrations', '0006_worker_json_fields'),
     ]
 
     operations = [
