@@ -9,6 +9,7 @@ test:           ## set up and run the whole suite on PostgreSQL and SQLite
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports
 
 format:
 	.venv/bin/ruff format .

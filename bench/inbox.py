@@ -90,7 +90,7 @@ def seed():
     if SyncException.objects.count() >= EXCEPTIONS and Failure.objects.count() >= FAILURES:
         print("database already seeded")
         if SyncException.objects.open().filter(due_at__isnull=True).exists():
-            from sla.clock import refresh_due_of_tenants
+            from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
 
             filled = refresh_due_of_tenants(Tenant.objects.values_list("pk", flat=True))
             print(f"deadlines computed: {filled:,}")
@@ -299,8 +299,8 @@ def seed():
             "WHERE c.exception_id = e.id"
         )
     # The next SLA deadline (due_at) of the open exceptions, as ingest would have set it.
+    from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
     from opsconsole.models import Tenant
-    from sla.clock import refresh_due_of_tenants
 
     filled = refresh_due_of_tenants(Tenant.objects.values_list("pk", flat=True))
     print(f"deadlines computed: {filled:,} ({time.perf_counter() - started:.1f}s)")

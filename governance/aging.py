@@ -14,10 +14,9 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from integrations.api.params import iso_z
 from integrations.models import OPEN_STATUSES, Priority, SyncException
-from sla.business_time import business_day_seconds, latest_start_with
-from sla.engine import business_hours_of
+from opsconsole.lib.timestamps import utc_z
+from sla.business_time import business_day_seconds, business_hours_of, latest_start_with
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,9 @@ def inbox_url(tenant_slug, priority, bucket, cut):
     if tenant_slug:
         query["tenant"] = tenant_slug
     if bucket.older is not None:
-        query["opened_after"] = iso_z(cut[bucket.older])
+        query["opened_after"] = utc_z(cut[bucket.older])
     if bucket.younger is not None:
-        query["opened_before"] = iso_z(cut[bucket.younger])
+        query["opened_before"] = utc_z(cut[bucket.younger])
     return reverse("integrations-inbox") + "?" + urlencode(query)
 
 

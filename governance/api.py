@@ -14,7 +14,7 @@ from governance.access import governed_tenants_for
 from governance.csv_export import audit_lines
 from governance.periods import month_label, parse_month
 from governance.portfolio import portfolio
-from integrations.api.params import text
+from integrations.query_params import text
 from opsconsole.api import AuditLogView
 from opsconsole.permissions import StaffOnly
 from sla.api import SLA_ROW_FIELDS

@@ -4,7 +4,7 @@ that a spreadsheet never runs what a worker or a configuration file wrote."""
 
 import csv
 
-from integrations.api.params import iso_z
+from opsconsole.lib.timestamps import utc_z
 
 HEADER = ("id", "at", "actor", "action", "tenant", "object_type", "object_id", "summary")
 # A cell starting with one of these is a formula to spreadsheet programs
@@ -37,5 +37,5 @@ def audit_lines(entries):
     rows = entries.values_list("id", "at", "actor", "action", "tenant_slug", "object_type", "object_id", "summary")
     for pk, at, actor, action, tenant, object_type, object_id, summary in rows.iterator(chunk_size=CHUNK):
         yield writer.writerow(
-            [pk, iso_z(at), *(neutralise(v) for v in (actor, action, tenant, object_type, object_id, summary))]
+            [pk, utc_z(at), *(neutralise(v) for v in (actor, action, tenant, object_type, object_id, summary))]
         )

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from integrations.models import ExceptionOpening
 from sla import compute
-from sla.engine import business_hours_of
+from sla.business_time import business_hours_of
 from sla.rollups import day_start, local_day
 from sla.trends import response_minutes
 

@@ -24,9 +24,9 @@ from governance.portfolio import portfolio
 from governance.records import matrix
 from governance.responses import response_trends
 from governance.trend_charts import response_figures
-from integrations.api.params import text
 from integrations.models import Integration, Replay, ReplayStatus, System
 from integrations.overview import Health, integration_rows
+from integrations.query_params import text
 from opsconsole.api import AuditLogView
 from opsconsole.models import AuditEntry
 

@@ -14,8 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from integrations import query_params as params
 from integrations.access import exceptions_for
-from integrations.api import params
 from integrations.ingest.grouping import normalise_message
 from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
 from opsconsole.access import tenants_for

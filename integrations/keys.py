@@ -1,8 +1,11 @@
-"""Creating and revoking API keys and personal tokens (contract section 1).
+"""API keys and personal tokens (contract section 1): the one writer of the
+key model, and the lookup the API's bearer authentication uses.
 
 A key reads ``<prefix>.<secret>``: the prefix finds the row, the SHA-256 of the
 whole key proves it. Only the hash is stored; the key is shown once."""
 
+import hashlib
+import hmac
 import secrets
 
 from django.db import transaction
@@ -10,7 +13,36 @@ from django.utils import timezone
 
 from integrations.models import ApiKey, Scope
 from opsconsole import audit
-from opsconsole.authentication import hash_key
+
+
+def hash_key(raw):
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def lookup_key(raw):
+    """The active ApiKey for ``raw``, or None. Keys look like ``<prefix>.<secret>``."""
+    prefix = raw.split(".", 1)[0]
+    if not prefix or len(prefix) > 32:
+        return None
+    key = ApiKey.objects.select_related("user", "tenant").filter(prefix=prefix).first()
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.key_hash, hash_key(raw)):
+        return None
+    return key
+
+
+def authenticate(raw):
+    """``lookup_key``, noting when the key was last used (at most once a
+    minute: keeps the hot ingest path to one write). The API's bearer
+    authentication calls this (``settings.OPSCONSOLE_KEY_LOOKUP``)."""
+    key = lookup_key(raw)
+    if key is None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
 
 
 def _new_raw_key():

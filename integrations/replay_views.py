@@ -13,12 +13,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 
 from integrations import replays
 from integrations.access import get_exception_for_user, get_replay_for_user, replays_for
+from integrations.errors import DomainError, Invalid, NotPermitted
 from integrations.models import Integration, ReplayStatus
 from opsconsole.access import get_tenant_for_user
+from opsconsole.domain_errors import message_of_errors
 from opsconsole.roles import Perm, can
 
 # Characters of a stored payload shown on a page (its fields that a patch
@@ -71,16 +72,7 @@ def patch_changes(payload, patch):
 
 def _error_text(exc):
     """A user-facing line for a refused action."""
-    detail = exc.detail
-    if isinstance(detail, dict):
-        parts = []
-        for field, messages_ in detail.items():
-            items = messages_ if isinstance(messages_, list) else [messages_]
-            parts.append(f"{field}: {' '.join(str(m) for m in items)}")
-        return "; ".join(parts)
-    if isinstance(detail, list):
-        return " ".join(str(d) for d in detail)
-    return str(detail)
+    return message_of_errors(exc.errors) if isinstance(exc, Invalid) else str(exc)
 
 
 def _may_approve(user, replay):
@@ -199,9 +191,9 @@ def replay_action(request, pk, action):
     service = {"approve": replays.approve, "reject": replays.reject, "cancel": replays.cancel}[action]
     try:
         service(request.user, replay, request.POST.get("note", ""))
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(str(exc.detail)) from None
-    except APIException as exc:
+    except NotPermitted as exc:
+        raise DjangoPermissionDenied(str(exc)) from None
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:
         done = {"approve": "approved", "reject": "rejected", "cancel": "cancelled"}[action]
@@ -259,13 +251,13 @@ def exception_replay(request, pk):
         return _back(request, reverse("integrations-exception-replay", args=[exception.pk]))
     try:
         if not isinstance(patch, dict):
-            raise ValidationError({"patch": ["Expected an object of {RECORD_ID: {field: value}}."]})
+            raise Invalid({"patch": ["Expected an object of {RECORD_ID: {field: value}}."]})
         replay = replays.request_replay(
             request.user, exception, records=records, reason=request.POST.get("reason", ""), patch=patch
         )
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(str(exc.detail)) from None
-    except APIException as exc:
+    except NotPermitted as exc:
+        raise DjangoPermissionDenied(str(exc)) from None
+    except DomainError as exc:
         messages.error(request, _error_text(exc))
         return _back(request, reverse("integrations-exception-replay", args=[exception.pk]))
     if replay.status == ReplayStatus.PENDING_APPROVAL:

@@ -11,11 +11,10 @@ issued reports) are kept.
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import CharField, Count, Max, Min, Value
-from django.db.models.functions import Cast, Concat, Length
 from django.utils import timezone
 
-from integrations.models import Failure, Run, RunLog, SyncException
+from integrations.models import Failure, Run, RunLog
+from integrations.sync_exceptions.counts import recount
 from opsconsole import audit
 from opsconsole.models import Tenant
 
@@ -85,48 +84,6 @@ def purge_tenant(tenant_id, cutoff, *, batch_size=BATCH_SIZE):
         counts["runs"] += len(ids)
     affected = sorted(affected)
     for i in range(0, len(affected), batch_size):
-        recount_exceptions(affected[i : i + batch_size])
+        recount(affected[i : i + batch_size])
     counts["exceptions_recounted"] = len(affected)
     return counts
-
-
-@transaction.atomic
-def recount_exceptions(exception_ids):
-    """Set occurrences (failures), records (distinct entity, record_id) and
-    first/last seen of these exceptions from the failures that remain. With
-    none left, the counts are 0 and first/last seen keep their history.
-
-    The rows are locked first, so an ingest adding a failure meanwhile either
-    is counted here or adds its own increment after this commits."""
-    exceptions = {e.pk: e for e in SyncException.objects.select_for_update().filter(pk__in=exception_ids)}
-    # Length-prefixed, so no pair of (entity, record_id) can collide.
-    record_key = Concat(
-        Cast(Length("entity"), CharField()), Value(":"), "entity", "record_id", output_field=CharField()
-    )
-    stats = {
-        row["exception_id"]: row
-        for row in Failure.objects.filter(exception_id__in=exceptions)
-        .values("exception_id")
-        .annotate(
-            n=Count("pk"),
-            distinct_records=Count(record_key, distinct=True),
-            first=Min("occurred_at"),
-            last=Max("occurred_at"),
-        )
-    }
-    changed = []
-    for pk, exception in exceptions.items():
-        row = stats.get(pk)
-        desired = {
-            "occurrences": row["n"] if row else 0,
-            "records": row["distinct_records"] if row else 0,
-            "first_seen": row["first"] if row else exception.first_seen,
-            "last_seen": row["last"] if row else exception.last_seen,
-        }
-        if any(getattr(exception, k) != v for k, v in desired.items()):
-            for k, v in desired.items():
-                setattr(exception, k, v)
-            changed.append(exception)
-    if changed:
-        SyncException.objects.bulk_update(changed, ["occurrences", "records", "first_seen", "last_seen"])
-    return len(changed)

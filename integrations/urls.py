@@ -3,9 +3,10 @@
 from django.urls import include, path
 
 from integrations import views
-from integrations.views import exceptions, inbox, runs
+from integrations.views import exceptions, home, inbox, runs
 
 urlpatterns = [
+    path("", home.home, name="home"),
     path("t/<slug:tenant>/", views.tenant_overview, name="integrations-tenant"),
     path("t/<slug:tenant>/i/<slug:integration>/", runs.integration_page, name="integrations-integration"),
     path("runs/<int:pk>/", runs.run_page, name="integrations-run"),

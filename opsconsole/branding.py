@@ -10,6 +10,8 @@ brand colours come from ``opsconsole.lib.contrast.palette``.
 import hashlib
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 from opsconsole.lib.contrast import palette
 
 CONSOLE_NAME = "opsconsole"
@@ -74,3 +76,34 @@ def branding_for(partner):
         partner.support_email or "",
         True,
     )
+
+
+def partner_for_host(host):
+    """The partner whose branding answers requests for ``host``. The host's
+    partner id is cached a minute (each web process has its own cache, so a
+    host name added by apply_config is branded within a minute); a cached id
+    whose partner is gone is looked up again."""
+    from opsconsole.models import Partner
+
+    host = (host or "").split(":")[0].lower()
+    if not host:
+        return None
+    cache_key = f"branding-host:{host}"
+    partner_id = cache.get(cache_key)
+    if partner_id:
+        partner = Partner.objects.filter(pk=partner_id).first()
+        if partner is not None:
+            return partner
+    elif partner_id == 0:
+        return None
+    partner = Partner.objects.filter(hostnames__name=host).first()
+    cache.set(cache_key, partner.pk if partner else 0, 60)
+    return partner
+
+
+def host_partner(request):
+    """The partner whose hostnames include the request's host, or None."""
+    try:
+        return partner_for_host(request.get_host())
+    except Exception:  # noqa: BLE001 - a bad Host header must not break branding
+        return None

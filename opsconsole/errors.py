@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from opsconsole import domain_errors
+
 log = logging.getLogger(__name__)
 
 
@@ -28,8 +30,19 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+def from_domain_error(exc):
+    """The API answer of a writer's refusal (``opsconsole.domain_errors``)."""
+    if isinstance(exc, domain_errors.Invalid):
+        return exceptions.ValidationError(exc.errors)
+    if isinstance(exc, domain_errors.NotPermitted):
+        return exceptions.PermissionDenied(str(exc))
+    return Conflict(str(exc))
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, domain_errors.DomainError):
+        exc = from_domain_error(exc)
+    elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
@@ -110,13 +123,11 @@ def _error_page(request, code, detail, minimal=False, text=None):
 
 
 def _brand_of(request):
-    from opsconsole.branding import DEFAULT, branding_for
+    from opsconsole.branding import DEFAULT, branding_for, host_partner
 
     try:
         partner = getattr(request, "partner", None)
         if partner is None and not hasattr(request, "host_partner"):
-            from opsconsole.middleware import host_partner
-
             partner = host_partner(request)
         return branding_for(partner)
     except Exception:  # noqa: BLE001 - the database may be what failed

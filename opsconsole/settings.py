@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from opsconsole.lib import timestamps
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
     "governance",
     "portal",
     "alerts",
+    "provisioning",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +142,11 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
+# The bottom floor (opsconsole) imports no app: what it needs of one is named here.
+OPSCONSOLE_KEY_LOOKUP = "integrations.keys.authenticate"
+# Callables returning Prometheus text lines for /metrics, each app's gauges.
+OPSCONSOLE_METRICS_GAUGES = ["integrations.metrics.open_exceptions", "alerts.metrics.lines"]
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "opsconsole.authentication.BearerKeyAuthentication",
@@ -156,7 +164,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "opsconsole.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["opsconsole.throttling.KeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"key": os.environ.get("OPSCONSOLE_KEY_RATE", "1200/min")},
-    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
+    "DATETIME_FORMAT": timestamps.FORMAT,  # the one format of answers (contract 8)
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -6,7 +6,6 @@ from opsconsole import ops, views
 from opsconsole.schema import BrandedRedocView, BrandedSchemaView, BrandedSwaggerView
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="opsconsole/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("favicon.ico", views.favicon, name="favicon"),

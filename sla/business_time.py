@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -279,3 +280,21 @@ def latest_start_with(end: dt.datetime, seconds: float, hours: BusinessHours | N
             return b - remaining
         remaining -= b - a
     raise AssertionError("unreachable: segments_before raises when it runs out")  # pragma: no cover
+
+
+log = logging.getLogger(__name__)
+
+
+def business_hours_of(tenant) -> BusinessHours | None:
+    """The tenant's business calendar, the one every figure uses (the inbox
+    deadline, the SLA clock, the SLA report and trends): None counts every
+    minute (24x7), as does a calendar that cannot be read (apply_config
+    checks what it stores; this says so in the log rather than fail a page).
+    ``tenant`` needs ``timezone``, ``business_hours`` and ``slug``."""
+    if not tenant.business_hours:
+        return None
+    try:
+        return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("tenant %s: unreadable business_hours (%s); counting every minute", tenant.slug, exc)
+        return None

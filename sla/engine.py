@@ -7,7 +7,6 @@ Callers: ``sla.api`` (GET /api/v1/sla), ``sla.views`` (the SLA page),
 ``sla.burn`` (burn rates for the alerts) and the reports.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Integration, Run, Trigger
 from sla import compute
-from sla.business_time import BusinessHours, add_business_minutes, business_seconds_between
+from sla.business_time import add_business_minutes, business_hours_of, business_seconds_between
 from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
@@ -32,21 +31,7 @@ from sla.rollups import (
     windows_by_integration,
 )
 
-log = logging.getLogger(__name__)
-
 # --- business time ----------------------------------------------------------
-
-
-def business_hours_of(tenant):
-    """The tenant's BusinessHours, or None for 24x7 (apply_config has checked
-    the configuration; one it cannot read counts every minute, and says so)."""
-    if not tenant.business_hours:
-        return None
-    try:
-        return BusinessHours.from_config(tenant.timezone, tenant.business_hours)
-    except ValueError as exc:
-        log.warning("tenant %s: unreadable business_hours (%s); counting every minute", tenant.slug, exc)
-        return None
 
 
 def deadline_function(tenant, minutes, hours=None):

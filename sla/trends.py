@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Failure
 from sla import compute
-from sla.engine import business_hours_of, business_minutes_between
+from sla.business_time import business_hours_of
+from sla.engine import business_minutes_between
 from sla.models import RunDay
 from sla.rollups import day_start, local_day
 
@@ -70,24 +71,38 @@ def trends(tenant, first, after_last, bucket, now=None):
     spans = [(a, b) for a, b in buckets_of(first, after_last, bucket) if day_start(a, tz) <= now]
     if not spans:
         return []
-    lo_day, hi_day = spans[0][0], spans[-1][1]
-    lo, hi = day_start(lo_day, tz), day_start(hi_day, tz)
-    starts = [a for a, _ in spans]
     out = [_empty() | {"start": day_start(a, tz), "end": day_start(b, tz)} for a, b in spans]
+    day_index = _day_index(spans)
+    _add_runs(out, day_index, tenant, spans[0][0], spans[-1][1])
+    _add_failures(out, day_index, tenant, out[0]["start"], out[-1]["end"])
+    ack_times, res_times = _add_openings(out, day_index, tenant, out[0]["start"], out[-1]["end"])
+    for i, b in enumerate(out):
+        b["acknowledge_minutes"] = {
+            "median": compute.percentile(ack_times[i], 50),
+            "p95": compute.percentile(ack_times[i], 95),
+        }
+        b["resolve_minutes"] = {
+            "median": compute.percentile(res_times[i], 50),
+            "p95": compute.percentile(res_times[i], 95),
+        }
+    return out
 
-    def index(day):
-        # Bucket holding local ``day`` (days are within [lo_day, hi_day)).
-        i = 0
-        while i + 1 < len(starts) and starts[i + 1] <= day:
-            i += 1
-        return i
 
+def _day_index(spans):
+    """{local day: index of the bucket holding it} over the spans' days."""
     day_index = {}
-    d = lo_day
+    i = 0
+    d, hi_day = spans[0][0], spans[-1][1]
     while d < hi_day:
-        day_index[d] = index(d)
+        while i + 1 < len(spans) and spans[i + 1][0] <= d:
+            i += 1
+        day_index[d] = i
         d += timedelta(days=1)
+    return day_index
 
+
+def _add_runs(out, day_index, tenant, lo_day, hi_day):
+    """Runs and records per bucket, from the per-day rollups."""
     rows = (
         RunDay.objects.filter(tenant=tenant, day__gte=lo_day, day__lt=hi_day)
         .values("day")
@@ -108,9 +123,12 @@ def trends(tenant, first, after_last, bucket, now=None):
         for s in ("succeeded", "failed", "skipped"):
             b["records"][s] += r[f"rec_{s}"] or 0
 
+
+def _add_failures(out, day_index, tenant, lo, hi):
+    """Failures per bucket and error class, by the local day they occurred."""
     failures = (
         Failure.objects.filter(tenant=tenant, occurred_at__gte=lo, occurred_at__lt=hi)
-        .annotate(day=TruncDate("occurred_at", tzinfo=tz))
+        .annotate(day=TruncDate("occurred_at", tzinfo=tenant.tzinfo))
         .values("day", "error_class")
         .annotate(n=Count("id"))
     )
@@ -120,6 +138,11 @@ def trends(tenant, first, after_last, bucket, now=None):
         cls = r["error_class"] or "unknown"
         b["by_error_class"][cls] = b["by_error_class"].get(cls, 0) + r["n"]
 
+
+def _add_openings(out, day_index, tenant, lo, hi):
+    """Exceptions opened, resolved and open at each bucket's end; returns the
+    acknowledge and resolve times (business minutes) of each bucket's openings."""
+    tz = tenant.tzinfo
     alive = Q(resolved_at__isnull=True) | Q(resolved_at__gte=lo)
     alive &= Q(ignored_at__isnull=True) | Q(ignored_at__gte=lo)
     alive &= Q(closed_at__isnull=True) | Q(closed_at__gte=lo)
@@ -127,8 +150,8 @@ def trends(tenant, first, after_last, bucket, now=None):
         "opened_at", "acknowledged_at", "resolved_at", "ignored_at", "closed_at"
     )
     hours = business_hours_of(tenant)
-    ack_times = [[] for _ in spans]
-    res_times = [[] for _ in spans]
+    ack_times = [[] for _ in out]
+    res_times = [[] for _ in out]
     ends = [b["end"] for b in out]
     for opened_at, acked, resolved, ignored, closed in openings.iterator(chunk_size=2000):
         over = [t for t in (resolved, ignored, closed) if t is not None]
@@ -148,14 +171,4 @@ def trends(tenant, first, after_last, bucket, now=None):
         for i, end in enumerate(ends):
             if opened_at < end and (ended is None or ended >= end):
                 out[i]["exceptions"]["open_at_end"] += 1
-
-    for i, b in enumerate(out):
-        b["acknowledge_minutes"] = {
-            "median": compute.percentile(ack_times[i], 50),
-            "p95": compute.percentile(ack_times[i], 95),
-        }
-        b["resolve_minutes"] = {
-            "median": compute.percentile(res_times[i], 50),
-            "p95": compute.percentile(res_times[i], 95),
-        }
-    return out
+    return ack_times, res_times

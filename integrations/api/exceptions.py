@@ -12,12 +12,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations import triage
 from integrations.access import get_exception_for_user, require_act
-from integrations.api.params import iso_z
 from integrations.inbox import filter_exceptions
 from integrations.models import Failure
-from opsconsole.errors import Conflict
+from integrations.sync_exceptions import staff
+from opsconsole.lib.timestamps import utc_z
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import ReadOrStaff, StaffOnly
 from sla.clock import clocks_for
@@ -90,8 +89,8 @@ class ExceptionSerializer(serializers.Serializer):
                 out[kind] = None
                 continue
             d = deadline.as_dict()
-            d["due"] = iso_z(d["due"])
-            d["done_at"] = iso_z(d["done_at"])
+            d["due"] = utc_z(d["due"])
+            d["done_at"] = utc_z(d["done_at"])
             out[kind] = d
         return out
 
@@ -199,7 +198,7 @@ class NoteField(serializers.CharField):
         kw.setdefault("required", False)
         kw.setdefault("allow_blank", True)
         kw.setdefault("allow_null", True)
-        kw.setdefault("max_length", triage.MAX_NOTE)
+        kw.setdefault("max_length", staff.MAX_NOTE)
         kw.setdefault("trim_whitespace", True)
         super().__init__(**kw)
 
@@ -221,7 +220,7 @@ class AssignBody(serializers.Serializer):
 
 
 class CommentBody(serializers.Serializer):
-    body = serializers.CharField(max_length=triage.MAX_NOTE)
+    body = serializers.CharField(max_length=staff.MAX_NOTE)
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "body" in data and not isinstance(data["body"], str):
@@ -285,12 +284,9 @@ class ExceptionActionView(APIView):
         exception = get_exception_for_user(request.user, pk)
         require_act(request.user)
         data = _body(self.body, request)
-        try:
-            result = self.perform(exception, request.user, data)
-        except triage.IllegalTransition as exc:
-            raise Conflict(str(exc)) from None
-        except triage.InvalidAssignee as exc:
-            raise ValidationError({"assignee": [str(exc)]}) from None
+        # The writer's refusals (integrations.errors) become 409 and 400 in
+        # opsconsole.errors.exception_handler.
+        result = self.perform(exception, request.user, data)
         return self.respond(result, exception)
 
     def perform(self, exception, user, data):
@@ -315,7 +311,7 @@ class AcknowledgeView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.acknowledge(exception, user)
+        return staff.acknowledge(exception, user)
 
 
 class AssignView(ExceptionActionView):
@@ -326,7 +322,7 @@ class AssignView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.assign(exception, user, data.get("assignee"))
+        return staff.assign(exception, user, data.get("assignee"))
 
 
 class CommentSerializer(serializers.Serializer):
@@ -349,7 +345,7 @@ class CommentView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.comment(exception, user, data["body"])
+        return staff.comment(exception, user, data["body"])
 
     def respond(self, result, exception):
         return Response(CommentSerializer(result).data, status=status.HTTP_201_CREATED)
@@ -363,7 +359,7 @@ class ResolveView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.resolve(exception, user, data.get("note") or "")
+        return staff.resolve(exception, user, data.get("note") or "")
 
 
 class IgnoreView(ExceptionActionView):
@@ -374,7 +370,7 @@ class IgnoreView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.ignore(exception, user, data.get("note") or "", data.get("until"))
+        return staff.ignore(exception, user, data.get("note") or "", data.get("until"))
 
 
 class ReopenView(ExceptionActionView):
@@ -385,4 +381,4 @@ class ReopenView(ExceptionActionView):
         return super().post(request, pk)
 
     def perform(self, exception, user, data):
-        return triage.reopen(exception, user, data.get("note") or "")
+        return staff.reopen(exception, user, data.get("note") or "")

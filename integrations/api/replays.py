@@ -12,6 +12,7 @@ from integrations import replays
 from integrations.access import get_exception_for_user, get_replay_for_user, replays_for
 from integrations.models import Integration, Replay, ReplayStatus
 from opsconsole.access import get_tenant_for_user, require, tenants_for
+from opsconsole.lib.timestamps import utc_z
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import IngestKey, ReadOrStaff, StaffOnly
 from opsconsole.roles import Perm
@@ -203,7 +204,7 @@ class ExceptionDiscardView(APIView):
                 "exception": exception.pk,
                 "discarded": discarded,
                 "status": exception.status,
-                "resolved_at": replays.iso(exception.resolved_at),
+                "resolved_at": utc_z(exception.resolved_at),
             }
         )
 

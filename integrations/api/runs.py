@@ -1,93 +1,58 @@
 """Worker API: POST /api/v1/runs and /runs/batch (contract 3.1, 3.2).
 
-Validation is plain Python (``integrations.ingest.validate``) for speed; the
-serializers below only document the endpoints in the OpenAPI schema."""
+Validation is plain Python (``integrations.ingest.validate``) for speed. The
+run document is described once, in ``integrations.ingest.run_schema``: the
+validator checks against it and the OpenAPI components below are generated
+from it, so the docs cannot drift from what is accepted."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.ingest.service import ingest_runs, run_document
-from integrations.ingest.validate import MAX_FAILURES, MAX_LOGS
+from integrations.api.run_documents import StoredRunSerializer, stored_run_document
+from integrations.ingest.run_schema import MAX_BATCH, RUN
+from integrations.ingest.service import ingest_runs
 from opsconsole import metrics
 from opsconsole.permissions import IngestKey
 
-MAX_BATCH = 1000
+
+def _drf_field(spec):
+    """The DRF field that documents ``spec`` (a ``run_schema.Field``)."""
+    common = {"required": spec.required, "help_text": spec.help or None}
+    if spec.type in ("string", "integer", "timestamp", "uuid", "object", "json"):
+        common["allow_null"] = spec.nullable
+    if spec.choices:
+        return serializers.ChoiceField(list(spec.choices), **common)
+    if spec.type == "string":
+        limits = {"max_length": spec.max_length, "min_length": spec.min_length}
+        return serializers.CharField(allow_blank=not spec.required, **{k: v for k, v in limits.items() if v}, **common)
+    if spec.type == "integer":
+        return serializers.IntegerField(min_value=0, max_value=spec.maximum, **common)
+    if spec.type == "timestamp":
+        return serializers.DateTimeField(**common)
+    if spec.type == "uuid":
+        return serializers.UUIDField(**common)
+    if spec.type == "object":
+        return serializers.DictField(**common)
+    if spec.type == "json":
+        return serializers.JSONField(**common)
+    name = "Run" + "".join(part.title() for part in spec.name.split("_"))
+    fields = {f.name: _drf_field(f) for f in spec.items}
+    if spec.type == "record":
+        return inline_serializer(name, fields, **common)
+    return inline_serializer(name, fields, many=True, max_length=spec.max_items, **common)
 
 
-class RecordsSerializer(serializers.Serializer):
-    processed = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
-    succeeded = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
-    failed = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
-    skipped = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+def _run_fields():
+    return {f.name: _drf_field(f) for f in RUN.values()}
 
 
-class LogSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(help_text="ISO 8601 with an offset.")
-    level = serializers.ChoiceField(["debug", "info", "warning", "error", "critical"])
-    message = serializers.CharField(allow_blank=True, help_text="Up to 8 KiB of UTF-8.")
-    context = serializers.JSONField(required=False, allow_null=True, help_text="Scrubbed before storage.")
-
-
-class FailureSerializer(serializers.Serializer):
-    entity = serializers.CharField(max_length=200)
-    record_id = serializers.CharField(max_length=200)
-    operation = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    error_code = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
-    error_class = serializers.CharField(max_length=200, required=False, allow_blank=True, allow_null=True)
-    message = serializers.CharField(help_text="Up to 64 KiB of UTF-8.")
-    occurred_at = serializers.DateTimeField(required=False, help_text="Default: finished_at, else started_at.")
-    source_changed_at = serializers.DateTimeField(required=False, allow_null=True)
-    payload = serializers.JSONField(
-        required=False, allow_null=True, help_text="Scrubbed; over 64 KiB of JSON stored truncated."
-    )
-    response = serializers.JSONField(required=False, allow_null=True, help_text='{"status", "body"}, scrubbed.')
-    fingerprint = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
-
-
-class RecordRefSerializer(serializers.Serializer):
-    entity = serializers.CharField(max_length=200)
-    record_id = serializers.CharField(max_length=200)
-
-
-class RunSerializer(serializers.Serializer):
-    integration = serializers.SlugField(help_text="Slug of an integration of the key's tenant.")
-    run_id = serializers.CharField(min_length=1, max_length=200)
-    status = serializers.ChoiceField(["running", "succeeded", "partial", "failed"])
-    started_at = serializers.DateTimeField(help_text="With an offset; at most 1 hour in the future.")
-    finished_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Null while running.")
-    trigger = serializers.ChoiceField(["schedule", "event", "manual", "replay"], required=False, default="schedule")
-    replay_id = serializers.UUIDField(required=False, allow_null=True)
-    records = RecordsSerializer(required=False)
-    lag_seconds = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    worker = serializers.JSONField(required=False, allow_null=True)
-    logs = LogSerializer(many=True, required=False, max_length=MAX_LOGS)
-    failures = FailureSerializer(many=True, required=False, max_length=MAX_FAILURES)
-    recovered = RecordRefSerializer(many=True, required=False)
-
-
-class StoredRunSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    integration = serializers.CharField()
-    run_id = serializers.CharField()
-    status = serializers.CharField()
-    trigger = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
-    replay_id = serializers.UUIDField(allow_null=True)
-    records = RecordsSerializer()
-    lag_seconds = serializers.IntegerField(allow_null=True)
-    worker = serializers.JSONField(allow_null=True)
-    received_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-    failures = serializers.IntegerField(help_text="Failures stored for this run.")
-    exceptions = serializers.ListField(child=serializers.IntegerField(), help_text="Exceptions its failures are in.")
-
-
-class BatchSerializer(serializers.Serializer):
-    runs = RunSerializer(many=True, max_length=MAX_BATCH)
+# The OpenAPI components of the run document and of a batch, generated from
+# the one description the validator checks against (run_schema.RUN).
+RunDocumentSerializer = inline_serializer("RunDocument", _run_fields())
+BatchSerializer = inline_serializer("RunBatch", {"runs": type(RunDocumentSerializer)(many=True, max_length=MAX_BATCH)})
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -132,7 +97,7 @@ class RunCreateView(APIView):
 
     @extend_schema(
         operation_id="report_run",
-        request=RunSerializer,
+        request=RunDocumentSerializer,
         responses={201: StoredRunSerializer, 200: StoredRunSerializer, **ERRORS},
         tags=["worker"],
     )
@@ -144,7 +109,7 @@ class RunCreateView(APIView):
         if result["result"] == "rejected":
             return Response(result["errors"], status=status.HTTP_400_BAD_REQUEST)
         code = status.HTTP_201_CREATED if result["result"] == "created" else status.HTTP_200_OK
-        return Response(run_document(result["id"]), status=code)
+        return Response(stored_run_document(result["id"]), status=code)
 
 
 class RunBatchView(APIView):

@@ -6,51 +6,15 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations import query_params as params
 from integrations.access import get_run_for_user, runs_for
-from integrations.api import params
+from integrations.api.run_documents import LastRunSerializer, RunSerializer
 from integrations.api.runs import RunCreateView
 from integrations.models import RunStatus
 from integrations.overview import integration_rows
 from opsconsole.access import tenants_for
 from opsconsole.pagination import Pagination
 from opsconsole.permissions import ReadOrStaff
-
-
-class RunRecordCountsSerializer(serializers.Serializer):
-    processed = serializers.IntegerField()
-    succeeded = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    skipped = serializers.IntegerField()
-
-
-class RunSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    tenant = serializers.CharField(source="tenant.slug")
-    integration = serializers.CharField(source="integration.slug")
-    run_id = serializers.CharField()
-    status = serializers.CharField()
-    trigger = serializers.CharField()
-    replay_id = serializers.UUIDField(allow_null=True)
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
-    records = serializers.SerializerMethodField()
-    lag_seconds = serializers.IntegerField(allow_null=True)
-    worker = serializers.JSONField(allow_null=True)
-    received_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-    @extend_schema_field(RunRecordCountsSerializer)
-    def get_records(self, run):
-        return {"processed": run.processed, "succeeded": run.succeeded, "failed": run.failed, "skipped": run.skipped}
-
-
-class LastRunSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    run_id = serializers.CharField()
-    status = serializers.CharField()
-    trigger = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class ScheduleSerializer(serializers.Serializer):

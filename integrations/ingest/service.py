@@ -29,7 +29,6 @@ number of runs, failures and logs:
    opened, regressed or reopened), still inside the transaction.
 """
 
-import datetime as dt
 import logging
 from collections import defaultdict
 
@@ -38,25 +37,14 @@ from django.utils import timezone
 
 from integrations import events
 from integrations.ingest import scrub as scrubbing
-from integrations.ingest.states import (  # noqa: F401 - resolve_if_remediated, recount_exceptions: public here
-    count,
-    open_and_reopen,
-    recount_exceptions,
-    recover,
-    resolve_if_remediated,
-)
+from integrations.ingest.recoveries import recover
 from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
-from integrations.ingest.writes import (
-    FAILURE,
-    chunks,
-    ensure_exceptions,
-    in_,
-    insert_logs,
-    lock_exceptions,
-    upsert_failures,
-    upsert_runs,
-)
-from integrations.models import Failure, FailureState, Integration, Replay, Run
+from integrations.ingest.writes import insert_logs, upsert_failures, upsert_runs
+from integrations.models import FailureState, Integration, Replay
+from integrations.sync_exceptions.counts import count
+from integrations.sync_exceptions.ingested import ensure_exceptions, lock_exceptions, open_and_reopen
+from integrations.sync_exceptions.resolution import resolve_if_remediated
+from integrations.tables import FAILURE, chunks, in_
 from opsconsole import metrics
 from sla import rollups
 from sla.clock import TenantClocks
@@ -114,45 +102,6 @@ def ingest_runs(tenant, documents, actor=None, *, now=None, strings_clean=False)
     if failures:
         metrics.inc("opsconsole_ingest_failures_total", failures)
     return results
-
-
-def run_document(run_pk):
-    """The stored-run answer of ``POST /api/v1/runs`` (contract 3.1)."""
-    run = Run.objects.select_related("integration").get(pk=run_pk)
-    touched = sorted(set(Failure.objects.filter(run_id=run_pk).values_list("exception_id", flat=True).order_by()))
-    return {
-        "id": run.pk,
-        "integration": run.integration.slug,
-        "run_id": run.run_id,
-        "status": run.status,
-        "trigger": run.trigger,
-        "started_at": iso(run.started_at),
-        "finished_at": iso(run.finished_at),
-        "replay_id": str(run.replay_id) if run.replay_id else None,
-        "records": {
-            "processed": run.processed,
-            "succeeded": run.succeeded,
-            "failed": run.failed,
-            "skipped": run.skipped,
-        },
-        "lag_seconds": run.lag_seconds,
-        "worker": run.worker,
-        "received_at": iso(run.received_at),
-        "updated_at": iso(run.updated_at),
-        "failures": len_failures(run_pk),
-        "exceptions": touched,
-    }
-
-
-def len_failures(run_pk):
-    return Failure.objects.filter(run_id=run_pk).count()
-
-
-def iso(value):
-    """UTC with ``Z`` (contract 8)."""
-    if value is None:
-        return None
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def _context(tenant, documents, now):
@@ -221,7 +170,7 @@ def _merge(runs):
 
 def _store(tenant, runs, now):
     """Write ``runs`` (validated, possibly repeating a key); return
-    (run pk, created) per input run."""
+    (run pk, created) per input run. Steps 2 to 9 of the module docstring."""
     merged, keys = _merge(runs)
     ordered = sorted(merged)
     ts = connection.ops.adapt_datetimefield_value
@@ -231,91 +180,37 @@ def _store(tenant, runs, now):
     with connection.cursor() as cursor:
         # 2. Runs.
         run_pks, inserted, moved = upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid)
-
         # 3. Failures these runs already had (only re-posted runs can have any).
-        existing = {}
-        reposted = [run_pks[key] for key in ordered if key not in inserted]
-        for chunk in chunks(reposted, 1000):
-            run_in, params = in_("run_id", chunk, "bigint")
-            cursor.execute(
-                f"SELECT run_id, entity, record_id, exception_id FROM {FAILURE} WHERE {run_in}",  # noqa: S608
-                params,
-            )
-            for run_pk, entity, record_id, exception_id in cursor.fetchall():
-                existing[(run_pk, entity, record_id)] = exception_id
-
-        # 4. Exceptions.
+        existing = _stored_failures(cursor, [run_pks[key] for key in ordered if key not in inserted])
+        # 4. Exceptions. Objectives and business hours are read at most once,
+        # for the SLA deadlines (due_at) of exceptions opened or reopened here.
+        clocks = TenantClocks()
         first_of_key = {}
         for key in ordered:
             for f in merged[key]["failures"]:
                 first_of_key.setdefault((key[0], f["key_hash"]), f)
-        # Objectives and business hours, read at most once, for the SLA
-        # deadlines (due_at) of exceptions opened or reopened here.
-        clocks = TenantClocks()
         exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks)
-
         # 5. Failures and logs.
-        failure_rows = []
-        new_in = set()  # exceptions receiving a failure not stored before
-        moved_from = set()
-        # +1 per failure row an exception gains, -1 per row it loses, by
-        # (exception id, entity, record_id): the deltas of the counts.
-        gained = defaultdict(int)
-        for key in ordered:
-            run_pk = run_pks[key]
-            for f in merged[key]["failures"]:
-                exc_id = exception_ids[(key[0], f["key_hash"])]
-                before = existing.get((run_pk, f["entity"], f["record_id"]))
-                if before is None:
-                    new_in.add(exc_id)
-                    gained[(exc_id, f["entity"], f["record_id"])] += 1
-                elif before != exc_id:
-                    moved_from.add(before)
-                    gained[(exc_id, f["entity"], f["record_id"])] += 1
-                    gained[(before, f["entity"], f["record_id"])] -= 1
-                failure_rows.append(
-                    (
-                        run_pk,
-                        tenant.pk,
-                        key[0],
-                        exc_id,
-                        f["entity"],
-                        f["record_id"],
-                        f["operation"],
-                        f["error_code"],
-                        f["error_class"],
-                        f["message"],
-                        f["fingerprint"],
-                        ts(f["occurred_at"]),
-                        ts(f["source_changed_at"]) if f["source_changed_at"] else None,
-                        f["payload"],
-                        f["response"],
-                        FailureState.FAILED,
-                        ts(now),
-                    )
-                )
+        rows, new_in, moved_from, gained = _failure_rows(
+            tenant, merged, ordered, run_pks, existing, exception_ids, now, ts
+        )
         fresh = {run_pks[key] for key in inserted}
-        upsert_failures(cursor, failure_rows, json_mark, fresh)
+        upsert_failures(cursor, rows, json_mark, fresh)
         log_rows = [
             (run_pks[key], ts(at), level, message, context, digest)
             for key in ordered
             for at, level, message, context, digest in merged[key]["logs"]
         ]
         insert_logs(cursor, log_rows, json_mark, fresh)
-
         # 6. Lock every exception involved, in id order, only now: the bulk
         # writes above need no lock, so concurrent requests into the same
         # exceptions overlap in everything but the counting below.
         exceptions = lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()))
-
         # 7. Openings and reopenings, then recoveries.
         openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, clocks)
-
         recovered_in = recover(cursor, merged, ordered, run_pks, keys)
-
         # 8. Counts of every exception involved.
-        involved = set(exceptions) | moved_from
-        count(cursor, tenant, involved, gained)
+        count(cursor, tenant, set(exceptions) | moved_from, gained)
 
     if recovered_in:
         resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)
@@ -334,6 +229,66 @@ def _store(tenant, runs, now):
         outcome.append((run_pks[key], key in inserted and key not in seen))
         seen.add(key)
     return outcome
+
+
+def _stored_failures(cursor, reposted):
+    """{(run pk, entity, record_id): exception id} of the failures the
+    re-posted runs ``reposted`` already have."""
+    existing = {}
+    for chunk in chunks(reposted, 1000):
+        run_in, params = in_("run_id", chunk, "bigint")
+        cursor.execute(
+            f"SELECT run_id, entity, record_id, exception_id FROM {FAILURE} WHERE {run_in}",  # noqa: S608
+            params,
+        )
+        for run_pk, entity, record_id, exception_id in cursor.fetchall():
+            existing[(run_pk, entity, record_id)] = exception_id
+    return existing
+
+
+def _failure_rows(tenant, merged, ordered, run_pks, existing, exception_ids, now, ts):
+    """The failure rows to upsert, and what they do to the exceptions: those
+    receiving a failure not stored before, those a failure moved out of, and
+    the deltas of the counts (+1 per failure row an exception gains, -1 per
+    row it loses, by (exception id, entity, record_id))."""
+    rows = []
+    new_in = set()
+    moved_from = set()
+    gained = defaultdict(int)
+    for key in ordered:
+        run_pk = run_pks[key]
+        for f in merged[key]["failures"]:
+            exc_id = exception_ids[(key[0], f["key_hash"])]
+            before = existing.get((run_pk, f["entity"], f["record_id"]))
+            if before is None:
+                new_in.add(exc_id)
+                gained[(exc_id, f["entity"], f["record_id"])] += 1
+            elif before != exc_id:
+                moved_from.add(before)
+                gained[(exc_id, f["entity"], f["record_id"])] += 1
+                gained[(before, f["entity"], f["record_id"])] -= 1
+            rows.append(
+                (
+                    run_pk,
+                    tenant.pk,
+                    key[0],
+                    exc_id,
+                    f["entity"],
+                    f["record_id"],
+                    f["operation"],
+                    f["error_code"],
+                    f["error_class"],
+                    f["message"],
+                    f["fingerprint"],
+                    ts(f["occurred_at"]),
+                    ts(f["source_changed_at"]) if f["source_changed_at"] else None,
+                    f["payload"],
+                    f["response"],
+                    FailureState.FAILED,
+                    ts(now),
+                )
+            )
+    return rows, new_in, moved_from, gained
 
 
 def _say_openings(tenant_id, openings):

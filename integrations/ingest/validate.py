@@ -3,7 +3,11 @@
 DRF serializers cost more than the rest of the ingest path together, so the
 worker API validates here and produces errors in DRF's shape: each message
 under the name of its field, nested for items
-(``{"failures": {"3": {"record_id": ["This field is required."]}}}``)."""
+(``{"failures": {"3": {"record_id": ["This field is required."]}}}``).
+
+Every limit, choice and requiredness comes from the one description of the
+run document, ``integrations.ingest.run_schema``, from which the API docs
+are generated too."""
 
 import datetime as dt
 import hashlib
@@ -14,22 +18,19 @@ import uuid
 
 from integrations.ingest import scrub as scrubbing
 from integrations.ingest.grouping import grouping_key, key_hash, normalise_message
+from integrations.ingest.run_schema import FAILURE, LOG, MAX_INT, RECORD_REF, RECORDS, RUN
 
 UTC = dt.UTC
 
-STATUSES = frozenset({"running", "succeeded", "partial", "failed"})
-TRIGGERS = frozenset({"schedule", "event", "manual", "replay"})
-LEVELS = frozenset({"debug", "info", "warning", "error", "critical"})
-RECORD_COUNTS = ("processed", "succeeded", "failed", "skipped")
+STATUSES = frozenset(RUN["status"].choices)
+TRIGGERS = frozenset(RUN["trigger"].choices)
+LEVELS = frozenset(LOG["level"].choices)
+RECORD_COUNTS = tuple(RECORDS)
 
-MAX_INT = 2_147_483_647
-MAX_LOGS = 1000
-MAX_FAILURES = 10_000
-MAX_RECOVERED = 10_000
-MAX_RUN_ID = 200
-MAX_SHORT = 200  # entity, record_id, operation, error_code, error_class, fingerprint
-MAX_LOG_MESSAGE_BYTES = 8 * 1024
-MAX_FAILURE_MESSAGE_BYTES = 64 * 1024
+MAX_LOGS = RUN["logs"].max_items
+MAX_FAILURES = RUN["failures"].max_items
+MAX_RECOVERED = RUN["recovered"].max_items
+MAX_RUN_ID = RUN["run_id"].max_length
 FUTURE_SLACK = dt.timedelta(hours=1)
 
 REQUIRED = "This field is required."
@@ -164,7 +165,7 @@ def _int(value, field, errors, minimum=0, maximum=MAX_INT):
     return value
 
 
-def _string(item, field, errors, *, required=False, max_len=MAX_SHORT, max_bytes=None):
+def _string(item, field, errors, *, required=False, max_len=None, max_bytes=None):
     """The stripped-of-nothing string at ``item[field]``; "" when absent or
     null and not required."""
     value = item.get(field)
@@ -182,10 +183,20 @@ def _string(item, field, errors, *, required=False, max_len=MAX_SHORT, max_bytes
         if len(value) * 4 > max_bytes and len(value.encode("utf-8")) > max_bytes:
             errors[field] = [f"Ensure this field has no more than {max_bytes} bytes of UTF-8."]
             return ""
-    elif len(value) > max_len:
+    elif max_len is not None and len(value) > max_len:
         errors[field] = [f"Ensure this field has no more than {max_len} characters."]
         return ""
     return value
+
+
+def _text(item, spec, errors):
+    """``_string`` of the field ``spec`` (a ``run_schema.Field``)."""
+    return _string(item, spec.name, errors, required=spec.required, max_len=spec.max_length, max_bytes=spec.max_bytes)
+
+
+def _when(item, spec, errors):
+    """``_timestamp`` of the field ``spec`` (a ``run_schema.Field``)."""
+    return _timestamp(item, spec.name, errors, required=spec.required)
 
 
 def _timestamp(item, field, errors, *, required=False):
@@ -262,86 +273,18 @@ def validate_run(doc, ctx):
 
 
 def _validate_run(doc, ctx):
+    """Steps: the document's shape and strings; its identity (integration,
+    run_id, status, trigger); its times; its replay; its counts; its logs,
+    failures and recoveries. Every problem is collected, then raised."""
     if not isinstance(doc, dict):
         raise Invalid({"non_field_errors": ["Expected a JSON object."]})
     if not ctx.strings_clean:
         check_strings(doc)
     errors = {}
-
-    slug = doc.get("integration")
-    integration_id = None
-    if slug is None:
-        errors["integration"] = [REQUIRED]
-    elif not isinstance(slug, str):
-        errors["integration"] = [NOT_STRING]
-    else:
-        integration_id = ctx.integrations.get(slug)
-        if integration_id is None:
-            errors["integration"] = ["No integration with this slug in the key's tenant."]
-
-    run_id = doc.get("run_id")
-    if run_id is None:
-        errors["run_id"] = [REQUIRED]
-    elif not isinstance(run_id, str):
-        errors["run_id"] = [NOT_STRING]
-    elif not 1 <= len(run_id) <= MAX_RUN_ID:
-        errors["run_id"] = [f"Ensure this field has 1 to {MAX_RUN_ID} characters."]
-
-    status = doc.get("status")
-    if status is None:
-        errors["status"] = [REQUIRED]
-    elif not isinstance(status, str) or status not in STATUSES:
-        errors["status"] = [f'"{printable(status)}" is not a valid choice (running, succeeded, partial, failed).']
-        status = None
-
-    trigger = doc.get("trigger")
-    if trigger is None:
-        trigger = "schedule"
-    elif not isinstance(trigger, str) or trigger not in TRIGGERS:
-        errors["trigger"] = [f'"{printable(trigger)}" is not a valid choice (schedule, event, manual, replay).']
-
-    started_at = _timestamp(doc, "started_at", errors, required=True)
-    if started_at is not None and started_at > ctx.latest_start:
-        errors["started_at"] = ["Must not be more than 1 hour in the future."]
-    finished_at = None
-    if status == "running":
-        if doc.get("finished_at") is not None:
-            errors["finished_at"] = ["Must be absent or null while the run is running."]
-    elif status is not None:
-        finished_at = _timestamp(doc, "finished_at", errors, required=True)
-        if finished_at is not None and started_at is not None and finished_at < started_at:
-            errors["finished_at"] = ["Must not be before started_at."]
-
-    replay_id = doc.get("replay_id")
-    if replay_id is not None:
-        try:
-            replay_id = str(uuid.UUID(replay_id)) if isinstance(replay_id, str) else None
-        except ValueError:
-            replay_id = None
-        if replay_id is None or replay_id not in ctx.replays:
-            errors["replay_id"] = ["No replay with this id in the key's tenant."]
-
-    counts = {name: 0 for name in RECORD_COUNTS}
-    records = doc.get("records")
-    if records is not None:
-        if not isinstance(records, dict):
-            errors["records"] = [NOT_OBJECT]
-        else:
-            record_errors = {}
-            for name in RECORD_COUNTS:
-                if records.get(name) is not None:
-                    counts[name] = _int(records[name], name, record_errors)
-            if not record_errors:
-                total = counts["succeeded"] + counts["failed"] + counts["skipped"]
-                if records.get("processed") is None:
-                    if total > MAX_INT:
-                        record_errors["processed"] = [f"The sum of the counts is over {MAX_INT}."]
-                    counts["processed"] = total
-                elif counts["processed"] < total:
-                    record_errors["processed"] = ["Must be at least succeeded + failed + skipped."]
-            if record_errors:
-                errors["records"] = record_errors
-
+    integration_id, run_id, status, trigger = _identity(doc, ctx, errors)
+    started_at, finished_at = _times(doc, status, ctx, errors)
+    replay_id = _replay(doc, ctx, errors)
+    counts = _counts(doc, errors)
     lag_seconds = doc.get("lag_seconds")
     if lag_seconds is not None:
         lag_seconds = _int(lag_seconds, "lag_seconds", errors)
@@ -373,6 +316,96 @@ def _validate_run(doc, ctx):
     }
 
 
+def _identity(doc, ctx, errors):
+    """(integration id, run_id, status, trigger) of the document."""
+    slug = doc.get("integration")
+    integration_id = None
+    if slug is None:
+        errors["integration"] = [REQUIRED]
+    elif not isinstance(slug, str):
+        errors["integration"] = [NOT_STRING]
+    else:
+        integration_id = ctx.integrations.get(slug)
+        if integration_id is None:
+            errors["integration"] = ["No integration with this slug in the key's tenant."]
+
+    run_id = doc.get("run_id")
+    if run_id is None:
+        errors["run_id"] = [REQUIRED]
+    elif not isinstance(run_id, str):
+        errors["run_id"] = [NOT_STRING]
+    elif not RUN["run_id"].min_length <= len(run_id) <= MAX_RUN_ID:
+        errors["run_id"] = [f"Ensure this field has {RUN['run_id'].min_length} to {MAX_RUN_ID} characters."]
+
+    status = doc.get("status")
+    if status is None:
+        errors["status"] = [REQUIRED]
+    elif not isinstance(status, str) or status not in STATUSES:
+        errors["status"] = [f'"{printable(status)}" is not a valid choice ({", ".join(RUN["status"].choices)}).']
+        status = None
+
+    trigger = doc.get("trigger")
+    if trigger is None:
+        trigger = RUN["trigger"].default
+    elif not isinstance(trigger, str) or trigger not in TRIGGERS:
+        errors["trigger"] = [f'"{printable(trigger)}" is not a valid choice ({", ".join(RUN["trigger"].choices)}).']
+    return integration_id, run_id, status, trigger
+
+
+def _times(doc, status, ctx, errors):
+    """(started_at, finished_at): finished_at only once the run is finished."""
+    started_at = _when(doc, RUN["started_at"], errors)
+    if started_at is not None and started_at > ctx.latest_start:
+        errors["started_at"] = ["Must not be more than 1 hour in the future."]
+    finished_at = None
+    if status == "running":
+        if doc.get("finished_at") is not None:
+            errors["finished_at"] = ["Must be absent or null while the run is running."]
+    elif status is not None:
+        finished_at = _timestamp(doc, "finished_at", errors, required=True)
+        if finished_at is not None and started_at is not None and finished_at < started_at:
+            errors["finished_at"] = ["Must not be before started_at."]
+    return started_at, finished_at
+
+
+def _replay(doc, ctx, errors):
+    """The replay id the run carries out, one of the tenant's, or None."""
+    replay_id = doc.get("replay_id")
+    if replay_id is not None:
+        try:
+            replay_id = str(uuid.UUID(replay_id)) if isinstance(replay_id, str) else None
+        except ValueError:
+            replay_id = None
+        if replay_id is None or replay_id not in ctx.replays:
+            errors["replay_id"] = ["No replay with this id in the key's tenant."]
+    return replay_id
+
+
+def _counts(doc, errors):
+    """The record counts; processed defaults to the sum of the others."""
+    counts = {name: 0 for name in RECORD_COUNTS}
+    records = doc.get("records")
+    if records is not None:
+        if not isinstance(records, dict):
+            errors["records"] = [NOT_OBJECT]
+        else:
+            record_errors = {}
+            for name in RECORD_COUNTS:
+                if records.get(name) is not None:
+                    counts[name] = _int(records[name], name, record_errors)
+            if not record_errors:
+                total = counts["succeeded"] + counts["failed"] + counts["skipped"]
+                if records.get("processed") is None:
+                    if total > MAX_INT:
+                        record_errors["processed"] = [f"The sum of the counts is over {MAX_INT}."]
+                    counts["processed"] = total
+                elif counts["processed"] < total:
+                    record_errors["processed"] = ["Must be at least succeeded + failed + skipped."]
+            if record_errors:
+                errors["records"] = record_errors
+    return counts
+
+
 def _clean_logs(items, ctx, errors):
     cleaned = {}
     item_errors = {}
@@ -382,13 +415,13 @@ def _clean_logs(items, ctx, errors):
             item_errors[str(index)] = {"non_field_errors": [NOT_OBJECT]}
             continue
         e = {}
-        at = _timestamp(item, "at", e, required=True)
+        at = _when(item, LOG["at"], e)
         level = item.get("level")
         if level is None:
             e["level"] = [REQUIRED]
         elif not isinstance(level, str) or level not in LEVELS:
-            e["level"] = ["Must be one of debug, info, warning, error, critical."]
-        message = _string(item, "message", e, required=False, max_bytes=MAX_LOG_MESSAGE_BYTES)
+            e["level"] = [f"Must be one of {', '.join(LOG['level'].choices)}."]
+        message = _string(item, "message", e, max_bytes=LOG["message"].max_bytes)  # blank allowed
         if "message" not in item or item.get("message") is None:
             e["message"] = [REQUIRED]
         context = _object_or_null(item, "context", e)
@@ -415,15 +448,15 @@ def _clean_failures(items, default_at, ctx, errors):
             item_errors[str(index)] = {"non_field_errors": [NOT_OBJECT]}
             continue
         e = {}
-        entity = _string(item, "entity", e, required=True)
-        record_id = _string(item, "record_id", e, required=True)
-        message = _string(item, "message", e, required=True, max_bytes=MAX_FAILURE_MESSAGE_BYTES)
-        operation = _string(item, "operation", e)
-        error_code = _string(item, "error_code", e)
-        error_class = _string(item, "error_class", e)
-        fingerprint = _string(item, "fingerprint", e)
-        occurred_at = _timestamp(item, "occurred_at", e)
-        source_changed_at = _timestamp(item, "source_changed_at", e)
+        entity = _text(item, FAILURE["entity"], e)
+        record_id = _text(item, FAILURE["record_id"], e)
+        message = _text(item, FAILURE["message"], e)
+        operation = _text(item, FAILURE["operation"], e)
+        error_code = _text(item, FAILURE["error_code"], e)
+        error_class = _text(item, FAILURE["error_class"], e)
+        fingerprint = _text(item, FAILURE["fingerprint"], e)
+        occurred_at = _when(item, FAILURE["occurred_at"], e)
+        source_changed_at = _when(item, FAILURE["source_changed_at"], e)
         if e:
             item_errors[str(index)] = e
             continue
@@ -462,8 +495,8 @@ def _clean_recovered(items, errors):
             item_errors[str(index)] = {"non_field_errors": [NOT_OBJECT]}
             continue
         e = {}
-        entity = _string(item, "entity", e, required=True)
-        record_id = _string(item, "record_id", e, required=True)
+        entity = _text(item, RECORD_REF["entity"], e)
+        record_id = _text(item, RECORD_REF["record_id"], e)
         if e:
             item_errors[str(index)] = e
             continue

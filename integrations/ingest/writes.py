@@ -1,5 +1,6 @@
-"""The bulk writes of the ingest path (contract 3.1): runs, failures, log
-lines and exceptions, as a constant number of statements per request.
+"""The bulk writes of the ingest path (contract 3.1): runs, failures and log
+lines, as a constant number of statements per request (exceptions are
+``integrations.sync_exceptions.ingested``).
 
 PostgreSQL takes rows by COPY (into the tables for runs this request
 inserted, else into session-local staging tables followed by one
@@ -11,32 +12,8 @@ import uuid
 
 from django.db import connection
 
-from integrations.models import (
-    DEFAULT_PRIORITY,
-    ExceptionOpening,
-    ExceptionStatus,
-    Failure,
-    Integration,
-    RoutingRule,
-    Run,
-    RunLog,
-    SyncException,
-)
-from sla.clock import TenantClocks, opening_deadline
-
-RUN = Run._meta.db_table
-LOG = RunLog._meta.db_table
-FAILURE = Failure._meta.db_table
-EXC = SyncException._meta.db_table
-OPENING = ExceptionOpening._meta.db_table
-
-CHUNK = 500  # rows per multi-row INSERT (SQLite allows 32,766 parameters)
-
-
-def chunks(items, size=CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
+from integrations.models import Run
+from integrations.tables import FAILURE, LOG, RUN, chunks
 
 RUN_COLS = (
     "tenant_id, integration_id, run_id, status, trigger, started_at, finished_at, replay_id, processed,"
@@ -181,143 +158,6 @@ def run_rows(tenant, merged, ordered, now, ts, native_uuid):
     return rows
 
 
-def route(rules, slug_of, integration_id, f):
-    """(priority, assignee id, runbook) from the first matching routing rule."""
-    facts = {
-        "integration": slug_of.get(integration_id),
-        "entity": f["entity"],
-        "error_class": f["error_class"],
-        "error_code": f["error_code"],
-    }
-    for match, priority, assign_id, runbook in rules:
-        if all(facts.get(k) == v for k, v in match.items() if k in facts):
-            return priority, assign_id, runbook
-    return DEFAULT_PRIORITY, None, ""
-
-
-def in_(column, values, cast):
-    """``column`` IN ``values``: one array parameter on PostgreSQL (cheap to
-    bind however many values), a list of placeholders on SQLite."""
-    values = list(values)
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::{cast}[])", [values]
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", values
-
-
-def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
-    """The ids of the exceptions of ``first_of_key`` ((integration id, key
-    hash) -> its first failure), creating the missing ones with their
-    routing and their first SLA deadline (``due_at``, from ``clocks``, a
-    :class:`sla.clock.TenantClocks`). Returns ({(integration id, key hash): id}, set of ids created).
-
-    1. read which keys exist: usually all, so nothing is inserted;
-    2. insert the missing ones in key order, ignoring conflicts (a concurrent
-       request inserting the same key makes this wait for it);
-    3. read the ids of keys another request inserted meanwhile."""
-    created = set()
-    ids = {}
-    hashes = sorted({h for _, h in first_of_key})
-    integration_ids = sorted({i for i, _ in first_of_key})
-    select = f"SELECT integration_id, key_hash, id FROM {EXC}"  # noqa: S608
-
-    def read(hash_list):
-        for chunk in chunks(hash_list, 5000):
-            integration_in, p1 = in_("integration_id", integration_ids, "bigint")
-            hash_in, p2 = in_("key_hash", chunk, "text")
-            cursor.execute(f"{select} WHERE {integration_in} AND {hash_in}", p1 + p2)
-            for integration_id, hashed, pk in cursor.fetchall():
-                if (integration_id, hashed) in first_of_key:
-                    ids[(integration_id, hashed)] = pk
-
-    read(hashes)
-    missing = sorted(k for k in first_of_key if k not in ids)
-    if missing:
-        rules = [
-            (r.match if isinstance(r.match, dict) else {}, r.priority, r.assign_id, r.runbook)
-            for r in RoutingRule.objects.filter(tenant=tenant).order_by("position")
-        ]
-        slug_of = {}
-        if rules:
-            slug_of = dict(Integration.objects.filter(tenant=tenant).values_list("id", "slug"))
-        cols = (
-            "tenant_id, integration_id, key_hash, fingerprint, grouped_by, title, entity, error_code, error_class,"
-            " status, priority, assignee_id, runbook, occurrences, records, opened_at, regressed, created, due_at"
-        )
-        row_marks = "(" + ", ".join(["%s"] * 19) + ")"
-        clocks = clocks if clocks is not None else TenantClocks()
-        due_of = {}
-        stamp = ts(now)
-        for chunk in chunks(missing):
-            params = []
-            for integration_id, hashed in chunk:
-                f = first_of_key[(integration_id, hashed)]
-                priority, assign_id, runbook = route(rules, slug_of, integration_id, f)
-                if priority not in due_of:
-                    due_of[priority] = opening_deadline(tenant, priority, now, clocks)
-                params += [
-                    tenant.pk,
-                    integration_id,
-                    hashed,
-                    f["fingerprint"] or hashed,
-                    f["grouped_by"],
-                    f["title"],
-                    f["entity"],
-                    f["error_code"],
-                    f["error_class"],
-                    ExceptionStatus.OPEN,
-                    priority,
-                    assign_id,
-                    runbook,
-                    0,
-                    0,
-                    stamp,
-                    False,
-                    stamp,
-                    ts(due_of[priority]) if due_of[priority] else None,
-                ]
-            cursor.execute(
-                f"INSERT INTO {EXC} ({cols}) VALUES {', '.join([row_marks] * len(chunk))}"  # noqa: S608
-                " ON CONFLICT (integration_id, key_hash) DO NOTHING RETURNING id, integration_id, key_hash",
-                params,
-            )
-            for pk, integration_id, hashed in cursor.fetchall():
-                created.add(pk)
-                ids[(integration_id, hashed)] = pk
-        raced = sorted({h for k in missing if k not in ids for h in [k[1]]})
-        if raced:
-            read(raced)
-    return ids, created
-
-
-def lock_exceptions(cursor, exception_ids):
-    """Lock ``exception_ids`` with SELECT … FOR UPDATE in id order (an order
-    every request shares, so none deadlock) and read what the state rules
-    need: {id: (id, status, ignored_until, priority)}."""
-    found = {}
-    ids = sorted(exception_ids)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    for chunk in chunks(ids, 5000):
-        id_in, params = in_("id", chunk, "bigint")
-        cursor.execute(
-            f"SELECT id, status, ignored_until, priority FROM {EXC} WHERE {id_in} ORDER BY id{lock}",  # noqa: S608
-            params,
-        )
-        for pk, status, ignored_until, priority in cursor.fetchall():
-            found[pk] = (pk, status, aware(ignored_until), priority)
-    return found
-
-
-def aware(value):
-    """Raw SQLite rows hold naive UTC values; PostgreSQL gives aware datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        from django.utils.dateparse import parse_datetime
-
-        value = parse_datetime(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def split_fresh(rows, fresh):
     """(rows of runs this request inserted, the others). A run just inserted
     is locked by this transaction and has no failures or logs yet, so its
@@ -391,3 +231,9 @@ def insert_logs(cursor, rows, json_mark, fresh):
             f" VALUES {', '.join([row_marks] * len(chunk))} ON CONFLICT (run_id, digest) DO NOTHING",
             [v for row in chunk for v in row],
         )
+
+
+def link_replay_run(replay, run_id):
+    """The run a worker names in a replay's result (contract 3.4) belongs to
+    that replay, unless it already belongs to one."""
+    Run.objects.filter(integration_id=replay.integration_id, run_id=run_id, replay__isnull=True).update(replay=replay)

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from integrations import triage
 from integrations.access import get_exception_for_user, require_act
+from integrations.errors import IllegalTransition, InvalidAssignee
 from integrations.models import Failure, GroupedBy
 from integrations.replay_views import replay_form_context
+from integrations.sync_exceptions import staff
 from integrations.views.forms import AssignForm, CommentForm, IgnoreForm, ResolveForm
 from integrations.views.inbox import staff_users
 from opsconsole.models import AuditEntry
@@ -90,7 +91,7 @@ def _action(name):
         back = redirect("integrations-exception", pk=exception.pk)
         try:
             if name == "acknowledge":
-                triage.acknowledge(exception, request.user)
+                staff.acknowledge(exception, request.user)
                 messages.success(request, "Acknowledged.")
             elif name == "assign":
                 form = AssignForm(request.POST)
@@ -98,21 +99,21 @@ def _action(name):
                     messages.error(request, "Choose a staff user.")
                     return back
                 email = form.cleaned_data["assignee"] or None
-                triage.assign(exception, request.user, email)
+                staff.assign(exception, request.user, email)
                 messages.success(request, f"Assigned to {email}." if email else "Unassigned.")
             elif name == "comment":
                 form = CommentForm(request.POST)
                 if not form.is_valid():
                     messages.error(request, "A comment needs some text (at most 10,000 characters).")
                     return back
-                triage.comment(exception, request.user, form.cleaned_data["body"])
+                staff.comment(exception, request.user, form.cleaned_data["body"])
                 messages.success(request, "Comment added.")
             elif name == "resolve":
                 form = ResolveForm(request.POST)
                 if not form.is_valid():
                     messages.error(request, "The note is too long.")
                     return back
-                triage.resolve(exception, request.user, form.cleaned_data["note"])
+                staff.resolve(exception, request.user, form.cleaned_data["note"])
                 messages.success(request, "Resolved.")
             elif name == "ignore":
                 form = IgnoreForm(request.POST)
@@ -120,16 +121,16 @@ def _action(name):
                     errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
                     messages.error(request, f"Not ignored: {errors}")
                     return back
-                triage.ignore(exception, request.user, form.cleaned_data["note"], form.cleaned_data["until"])
+                staff.ignore(exception, request.user, form.cleaned_data["note"], form.cleaned_data["until"])
                 messages.success(request, "Ignored.")
             elif name == "reopen":
-                triage.reopen(exception, request.user)
+                staff.reopen(exception, request.user)
                 messages.success(request, "Reopened.")
             else:  # pragma: no cover - urls only route the names above
                 raise Http404
-        except triage.IllegalTransition as exc:
+        except IllegalTransition as exc:
             messages.error(request, str(exc))
-        except triage.InvalidAssignee as exc:
+        except InvalidAssignee as exc:
             messages.error(request, str(exc))
         return back
 

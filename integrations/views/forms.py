@@ -1,11 +1,11 @@
 """Forms of the triage pages. Every field that reaches the database or the
-audit log is validated here; the actions layer (integrations/triage.py)
+audit log is validated here; the exceptions writer (integrations/sync_exceptions/staff.py)
 checks the state transitions."""
 
 from django import forms
 from django.utils import timezone
 
-from integrations.triage import MAX_NOTE
+from integrations.sync_exceptions.staff import MAX_NOTE
 
 MAX_BULK = 500
 

@@ -12,10 +12,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
-from integrations import triage
 from integrations.access import exceptions_for, integrations_for
+from integrations.errors import IllegalTransition, InvalidAssignee
 from integrations.inbox import SAVED_VIEWS, filter_exceptions
 from integrations.models import ExceptionStatus, Priority
+from integrations.sync_exceptions import staff
 from integrations.views.forms import BulkForm
 from opsconsole.access import tenants_for
 from opsconsole.models import User
@@ -143,15 +144,15 @@ def inbox_bulk(request):
     for exception in chosen:
         try:
             if data["action"] == "acknowledge":
-                triage.acknowledge(exception, request.user)
+                staff.acknowledge(exception, request.user)
             elif data["action"] == "assign":
-                triage.assign(exception, request.user, data["assignee"] or None)
+                staff.assign(exception, request.user, data["assignee"] or None)
             elif data["action"] == "resolve":
-                triage.resolve(exception, request.user, data["note"])
+                staff.resolve(exception, request.user, data["note"])
             elif data["action"] == "ignore":
-                triage.ignore(exception, request.user, data["note"], data["until"])
+                staff.ignore(exception, request.user, data["note"], data["until"])
             done += 1
-        except (triage.IllegalTransition, triage.InvalidAssignee):
+        except (IllegalTransition, InvalidAssignee):
             skipped += 1
     verb = {"acknowledge": "Acknowledged", "assign": "Assigned", "resolve": "Resolved", "ignore": "Ignored"}
     text = f"{verb[data['action']]} {done} exception{'s' if done != 1 else ''}."

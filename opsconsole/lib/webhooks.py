@@ -1,5 +1,5 @@
 """Signed webhook POSTs (contract 3.6), for every caller that sends one:
-pushed replays (``integrations.delivery``) and alert channels.
+pushed replays (``integrations.replays.push``) and alert channels.
 
 A delivery is signed over the exact body bytes:
 ``X-Opsconsole-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">``.

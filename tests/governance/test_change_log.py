@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from opsconsole import audit
-from opsconsole.config.loading import load_file
 from opsconsole.models import AuditEntry, Partner
+from provisioning.config.loading import load_file
 
 EXAMPLE = Path(django_settings.BASE_DIR) / "examples" / "northwind.yaml"
 

@@ -24,8 +24,8 @@ def test_it_stores_the_contract_example_and_answers_201_with_the_stored_run(post
     assert body["run_id"] == "2026-11-26T10:00Z#4411"
     assert body["status"] == "partial"
     assert body["trigger"] == "schedule"
-    assert body["started_at"] == "2026-11-26T10:00:00Z"
-    assert body["finished_at"] == "2026-11-26T10:01:30Z"
+    assert body["started_at"] == "2026-11-26T10:00:00.000000Z"
+    assert body["finished_at"] == "2026-11-26T10:01:30.000000Z"
     assert body["records"] == {"processed": 120, "succeeded": 117, "failed": 2, "skipped": 1}
     assert body["lag_seconds"] == 840
     assert body["replay_id"] is None
@@ -83,8 +83,8 @@ def test_records_default_to_zero_and_processed_to_their_sum(post_run):
 def test_answers_carry_utc_timestamps_with_z(post_run):
     response = post_run(f.run_doc(started_at="2026-11-26T11:00:00+02:00", finished_at="2026-11-26T11:00:05+02:00"))
     assert response.status_code == 201
-    assert response.json()["started_at"] == "2026-11-26T09:00:00Z"
-    assert response.json()["finished_at"] == "2026-11-26T09:00:05Z"
+    assert response.json()["started_at"] == "2026-11-26T09:00:00.000000Z"
+    assert response.json()["finished_at"] == "2026-11-26T09:00:05.000000Z"
 
 
 def test_a_failures_occurred_at_defaults_to_finished_at_else_started_at(post_run):

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from integrations.ingest.service import resolve_if_remediated
 from integrations.models import ExceptionOpening, Failure, FailureState, RoutingRule, SyncException
+from integrations.sync_exceptions.resolution import resolve_if_remediated
 from opsconsole.models import AuditEntry
 from tests import factories as f
 
@@ -215,7 +215,7 @@ def test_resolve_if_remediated_leaves_exceptions_with_failing_records(post_run):
 
 
 def test_recount_exceptions_follows_deleted_failures(post_run):
-    from integrations.ingest.service import recount_exceptions
+    from integrations.sync_exceptions.counts import recount as recount_exceptions
 
     post_run(f.run_doc("r1", failures=[fail("A"), fail("B")]))
     post_run(f.run_doc("r2", failures=[fail("A")]))

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 from django_q.models import Schedule
 
-from integrations import delivery, events, tasks
+from integrations import events, tasks
 from integrations.models import Delivery, Failure, Replay, ReplayStatus
+from integrations.replays import push
 from opsconsole.lib import webhooks
 from opsconsole.models import AuditEntry
 from tests import factories as f
@@ -217,7 +218,7 @@ def test_the_backoff_is_read_at_call_time(settings):
 
 
 def test_an_unknown_replay_is_not_delivered(db):
-    assert delivery.push_replay(uuid.uuid4()) is None
+    assert push.push_replay(uuid.uuid4()) is None
 
 
 def test_a_replay_needing_approval_is_pushed_only_once_approved(

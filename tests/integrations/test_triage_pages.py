@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from integrations.models import LogLevel, RunLog
+from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
 from opsconsole.models import AuditEntry
-from sla.clock import refresh_due_of_tenants
 from tests import factories as f
 
 

@@ -19,10 +19,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from integrations.models import RoutingRule, SyncException
-from opsconsole.config.apply import apply_document
-from opsconsole.config.loading import load_file
+from integrations.sync_exceptions.deadlines import refresh_due
 from opsconsole.models import Tenant
-from sla.clock import refresh_due
+from provisioning.config.apply import apply_document
+from provisioning.config.loading import load_file
 from tests import factories as f
 
 UTC = dt.UTC

@@ -76,3 +76,24 @@ def test_latest_start_due_by_inverts_add_business_minutes(hours, minutes):
     latest = latest_start_due_by(limit, minutes, hours)
     assert add_business_minutes(latest, minutes, hours) <= limit
     assert add_business_minutes(latest + dt.timedelta(seconds=1), minutes, hours) > limit
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("calendar", [{}, {"days": ["mon"], "start": "25:99"}, {"days": 5}])
+def test_the_inbox_deadline_and_the_sla_report_read_one_calendar(northwind, calendar):
+    """An empty or unreadable calendar counts every minute in both, so the
+    stored deadline and the report's business minutes cannot disagree."""
+    from integrations.sync_exceptions.deadlines import refresh_due
+    from sla.engine import business_minutes_between
+    from tests import factories as f
+
+    tenant = f.make_tenant(northwind, "weekend", business_hours=calendar)
+    f.make_objective(tenant, objective="acknowledge", priority="P3", target=95, within_business_minutes=60)
+    saturday = dt.datetime(2026, 11, 28, 10, 0, tzinfo=CHI)
+    exception = f.make_exception(f.make_integration(tenant, "sync"), priority="P3", opened_at=saturday)
+
+    refresh_due([exception.pk])
+
+    exception.refresh_from_db()
+    assert exception.due_at == saturday + dt.timedelta(hours=1)
+    assert business_minutes_between(tenant, saturday, saturday + dt.timedelta(hours=1)) == 60
