@@ -27,11 +27,13 @@ def subject_of(integration_id):
 
 
 def evaluate(now=None):
-    """Evaluate every scheduled integration at ``now``; returns how many flipped.
+    """Evaluate every scheduled integration at ``now``; returns how many changed.
 
     1. Read the last heartbeat of each (replay runs are not heartbeats).
-    2. For each, its health now; a change is a Flip.
-    3. Raise, escalate or resolve its episode."""
+    2. For each, its health now; a change is a Flip and a write of its watch.
+    3. Raise, escalate or resolve its episode.
+    4. Stamp every unchanged watch as checked in one UPDATE (a steady minute
+       costs a handful of statements, whatever the number of integrations)."""
     now = now or timezone.now()
     integrations = list(Integration.objects.filter(every_minutes__isnull=False).select_related("tenant"))
     ids = [i.pk for i in integrations]
@@ -48,29 +50,38 @@ def evaluate(now=None):
         for a in Alert.objects.firing().filter(event__in=[Event.INTEGRATION_LATE, Event.INTEGRATION_DOWN])
     }
     suppressed = services.suppressions(integrations, now)
-    flipped = 0
+    flipped, unchanged = 0, []
     for integration in integrations:
         watch = watches.get(integration.pk) or IntegrationWatch(integration=integration)
         last = heartbeats.get(integration.pk)
         alert = firing.pop(integration.pk, None)
-        flipped += _evaluate_one(integration, watch, last, alert, suppressed[integration.pk], now)
+        if _evaluate_one(integration, watch, last, alert, suppressed[integration.pk], now):
+            flipped += 1
+        else:
+            unchanged.append(watch.pk)
+    IntegrationWatch.objects.filter(pk__in=unchanged).update(checked_at=now)
     for alert in firing.values():  # the integration lost its schedule
         services.resolve(alert, Event.INTEGRATION_RECOVERED, f"{alert.integration.name} no longer has a schedule.")
     return flipped
 
 
 def _evaluate_one(integration, watch, last, alert, suppressed, now):
+    """Returns whether the status changed (then the watch is written here)."""
     status = health_of(integration, last, now)
-    changed = status != watch.status
-    if changed:
+    changed = status != watch.status or watch.pk is None
+    if status != watch.status:
         Flip.objects.create(integration=integration, at=now, old=watch.status, new=status, suppressed=suppressed)
         watch.status, watch.since = status, now
-    watch.checked_at = now
-    if watch.pk is None:  # first evaluation (a pause may have made the row meanwhile)
+    if changed:
         fields = {"status": watch.status, "since": watch.since, "checked_at": now}
+        # A pause may have made the row since it was read: never overwrite its pause.
         IntegrationWatch.objects.update_or_create(integration=integration, defaults=fields)
-    else:
-        watch.save(update_fields=["status", "since", "checked_at"])
+    _episode(integration, status, last, alert, suppressed, now)
+    return changed
+
+
+def _episode(integration, status, last, alert, suppressed, now):
+    """Raise, escalate or resolve the integration's episode for ``status``."""
     if status in RAISING:
         event = RAISING[status]
         summary = _summary(integration, status, last)
@@ -92,7 +103,6 @@ def _evaluate_one(integration, watch, last, alert, suppressed, now):
         tz = integration.tenant.tzinfo
         summary = f"{integration.name} ({integration.tenant.name}) recovered: a run started at {_local(last, tz)}."
         services.resolve(alert, Event.INTEGRATION_RECOVERED, summary, now)
-    return int(changed)
 
 
 def _local(moment, tz):

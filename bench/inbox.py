@@ -65,6 +65,8 @@ def setup_django(url):
     os.environ["DJANGO_SETTINGS_MODULE"] = "opsconsole.settings"
     os.environ.setdefault("OPSCONSOLE_PLAIN_STATIC", "1")
     os.environ.setdefault("OPSCONSOLE_Q_SYNC", "1")
+    os.environ.setdefault("OPSCONSOLE_INSECURE_HTTP", "1")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
     import django
 
     django.setup()

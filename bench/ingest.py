@@ -66,6 +66,7 @@ def django_env():
         OPSCONSOLE_KEY_RATE="100000/min",
         OPSCONSOLE_PLAIN_STATIC="1",
         DJANGO_SECRET_KEY="bench-secret-key-not-for-production-0123456789",  # noqa: S106
+        OPSCONSOLE_INSECURE_HTTP="1",  # gunicorn on plain HTTP, no proxy in front
     )
     return env
 

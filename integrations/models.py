@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.fields import WorkerJSONField
 from opsconsole.models import Tenant
 
 
@@ -200,7 +201,7 @@ class Run(models.Model):
     failed = models.BigIntegerField(default=0)
     skipped = models.BigIntegerField(default=0)
     lag_seconds = models.BigIntegerField(null=True, blank=True)
-    worker = models.JSONField(null=True, blank=True)
+    worker = WorkerJSONField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -235,7 +236,7 @@ class RunLog(models.Model):
     at = models.DateTimeField()
     level = models.CharField(max_length=8, choices=LogLevel.choices)
     message = models.TextField()
-    context = models.JSONField(null=True, blank=True)
+    context = WorkerJSONField(null=True, blank=True)
     # md5 of (at, level, message): a re-posted run does not store its lines twice.
     digest = models.CharField(max_length=32)
 
@@ -290,6 +291,10 @@ class SyncException(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_exceptions"
     )
     runbook = models.TextField(blank=True)
+    # The routing rule that set priority, assignee and runbook when the
+    # exception was created ("rule 2: error_class = validation"), or blank
+    # when none matched; the page names it next to the runbook.
+    routed_by = models.CharField(max_length=500, blank=True, db_default="")
     occurrences = models.BigIntegerField(default=0)
     records = models.BigIntegerField(default=0)
     first_seen = models.DateTimeField(null=True, blank=True)
@@ -378,8 +383,8 @@ class Failure(models.Model):
     fingerprint = models.CharField(max_length=200, blank=True)
     occurred_at = models.DateTimeField()
     source_changed_at = models.DateTimeField(null=True, blank=True)
-    payload = models.JSONField(null=True, blank=True)
-    response = models.JSONField(null=True, blank=True)
+    payload = WorkerJSONField(null=True, blank=True)
+    response = WorkerJSONField(null=True, blank=True)
     state = models.CharField(max_length=20, choices=FailureState.choices, default=FailureState.FAILED)
     received_at = models.DateTimeField(default=timezone.now)
 
@@ -464,7 +469,7 @@ class Replay(models.Model):
     dispatched_to = models.CharField(max_length=320, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # The outcome document as the worker posted it (3.4), for idempotent re-posts.
-    result = models.JSONField(null=True, blank=True)
+    result = WorkerJSONField(null=True, blank=True)
     # Push delivery (3.6): one delivery id kept across retries.
     delivery_id = models.UUIDField(null=True, blank=True)
     delivery_attempts = models.PositiveIntegerField(default=0)
@@ -514,8 +519,8 @@ class ReplayRecord(models.Model):
     entity = models.CharField(max_length=200)
     record_id = models.CharField(max_length=200)
     operation = models.CharField(max_length=200, blank=True)
-    payload = models.JSONField(null=True, blank=True)
-    patch = models.JSONField(null=True, blank=True)
+    payload = WorkerJSONField(null=True, blank=True)
+    patch = WorkerJSONField(null=True, blank=True)
     error_code = models.CharField(max_length=200, blank=True)
     message = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=64)

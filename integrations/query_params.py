@@ -5,11 +5,11 @@ integrations a 404. The HTML inbox reuses them."""
 import datetime as dt
 
 from django.http import Http404
-from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework.exceptions import ValidationError
 
 from integrations.access import integrations_for
 from opsconsole.access import get_tenant_for_user
+from opsconsole.lib.time_params import iso_z, parse_instant  # noqa: F401 - iso_z is re-exported
 
 MAX_PARAM = 200
 
@@ -63,27 +63,11 @@ def integration(params, user, tenant_obj=None, name="integration"):
 
 
 def instant(params, name, tzinfo=dt.UTC, end_of_day=False):
-    """An ISO date or timestamp. A date is local midnight in ``tzinfo`` (the
-    tenant's zone when one is filtered on); with ``end_of_day`` the midnight
-    after it, so ``to=2026-11-26`` takes in the whole day."""
+    """An ISO date or timestamp (``opsconsole.lib.time_params``). A date is
+    local midnight in ``tzinfo`` (the tenant's zone when one is filtered on);
+    with ``end_of_day`` the midnight after it, so ``to=2026-11-26`` takes in
+    the whole day."""
     value = text(params, name, max_length=64)
     if value is None:
         return None
-    stamp = day = None
-    try:
-        # Django's parse_datetime also takes a bare date: try the date first.
-        if len(value) == 10:
-            day = parse_date(value)
-        else:
-            stamp = parse_datetime(value)
-    except ValueError:
-        pass
-    if stamp is not None:
-        if stamp.tzinfo is None:
-            raise ValidationError({name: ["A timestamp needs an offset such as Z or +02:00."]})
-        return stamp.astimezone(dt.UTC)
-    if day is not None:
-        if end_of_day:
-            day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, dt.time(0), tzinfo=tzinfo).astimezone(dt.UTC)
-    raise ValidationError({name: [f"'{value}' is not an ISO date (YYYY-MM-DD) or timestamp."]})
+    return parse_instant(value, name, tzinfo=tzinfo, end_of_day=end_of_day)

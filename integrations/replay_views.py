@@ -20,6 +20,7 @@ from integrations.errors import DomainError, Invalid, NotPermitted
 from integrations.models import Integration, ReplayStatus
 from opsconsole.access import get_tenant_for_user
 from opsconsole.domain_errors import message_of_errors
+from opsconsole.lib.visible import json_text
 from opsconsole.roles import Perm, can
 
 # Characters of a stored payload shown on a page (its fields that a patch
@@ -35,7 +36,7 @@ APPROVAL_RECORDS = 10
 def pretty_json(value, limit=SHOW_JSON_LIMIT):
     if value is None:
         return ""
-    text = json.dumps(value, indent=2, ensure_ascii=True, sort_keys=True)
+    text = json_text(value, sort_keys=True, ensure_ascii=True)
     if limit and len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters)"
     return text
@@ -54,10 +55,10 @@ def patch_changes(payload, patch):
         if truncated:
             current, known = "unknown: the payload was stored cut", False
         elif isinstance(payload, dict) and field in payload:
-            current, known = json.dumps(payload[field], indent=2, ensure_ascii=True, sort_keys=True), True
+            current, known = json_text(payload[field], ensure_ascii=True, sort_keys=True), True
         else:
             current, known = "absent", False
-        patched = json.dumps(patch[field], indent=2, ensure_ascii=True, sort_keys=True)
+        patched = json_text(patch[field], ensure_ascii=True, sort_keys=True)
         changes.append(
             {
                 "field": field,
@@ -246,8 +247,8 @@ def exception_replay(request, pk):
     patch_text = request.POST.get("patch", "").strip()
     try:
         patch = json.loads(patch_text) if patch_text else {}
-    except ValueError as exc:
-        messages.error(request, f"patch: not valid JSON ({exc}).")
+    except (ValueError, RecursionError) as exc:
+        messages.error(request, f"patch: not valid JSON ({exc or 'nested too deeply'}).")
         return _back(request, reverse("integrations-exception-replay", args=[exception.pk]))
     try:
         if not isinstance(patch, dict):

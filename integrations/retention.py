@@ -16,6 +16,7 @@ from django.utils import timezone
 from integrations.models import Failure, Run, RunLog
 from integrations.sync_exceptions.counts import recount
 from opsconsole import audit
+from opsconsole.lib.time_params import iso_z
 from opsconsole.models import Tenant
 
 BATCH_SIZE = 2000
@@ -41,7 +42,7 @@ def purge_expired(now=None, batch_size=BATCH_SIZE):
                     f"Purged {result['runs']} runs, {result['failures']} failures and {result['logs']} log lines "
                     f"started before {cutoff:%Y-%m-%d %H:%M} UTC ({tenant.retention_days} days' retention)"
                 ),
-                data={**result, "cutoff": cutoff.isoformat(), "retention_days": tenant.retention_days},
+                data={**result, "cutoff": iso_z(cutoff), "retention_days": tenant.retention_days},
             )
     return totals
 

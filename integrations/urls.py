@@ -3,11 +3,12 @@
 from django.urls import include, path
 
 from integrations import views
-from integrations.views import exceptions, home, inbox, runs
+from integrations.views import connect, exceptions, home, inbox, runs
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("t/<slug:tenant>/", views.tenant_overview, name="integrations-tenant"),
+    path("t/<slug:tenant>/connect/", connect.connect_worker, name="integrations-connect"),
     path("t/<slug:tenant>/i/<slug:integration>/", runs.integration_page, name="integrations-integration"),
     path("runs/<int:pk>/", runs.run_page, name="integrations-run"),
     path("inbox/", inbox.inbox, name="integrations-inbox"),

@@ -39,10 +39,31 @@ def from_domain_error(exc):
     return Conflict(str(exc))
 
 
+def _outside_reach(exc, context):
+    """A NotFound when a 403 would answer a request that names something
+    outside the caller's reach (contract section 2: 404 first)."""
+    request, view = context.get("request"), context.get("view")
+    if request is None or not getattr(getattr(request, "user", None), "is_authenticated", False):
+        return None
+    from integrations.access import check_reach
+
+    try:
+        check_reach(request, getattr(view, "kwargs", None) or {})
+    except Http404 as missing:
+        return exceptions.NotFound(str(missing) or "Not found.")
+    except exceptions.APIException:
+        return None  # a malformed filter: the 403 stands
+    return None
+
+
 def exception_handler(exc, context):
     if isinstance(exc, domain_errors.DomainError):
         exc = from_domain_error(exc)
-    elif isinstance(exc, RequestDataTooBig):
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, exceptions.PermissionDenied):
+        exc = _outside_reach(exc, context) or exc
+    if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")

@@ -1,9 +1,11 @@
 """Settings for opsconsole, read from the environment (contract section 9)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from opsconsole.lib import timestamps
 
@@ -18,7 +20,16 @@ def env_bool(name, default=False):
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or ("insecure-development-key-set-DJANGO_SECRET_KEY-in-production")
+# Production refuses to start without a key of its own; only a debug
+# (development) instance falls back to a constant, never used elsewhere.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value (for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`), or set DJANGO_DEBUG=1 for development."
+        )
+    SECRET_KEY = "insecure-development-key-only-with-DJANGO_DEBUG"  # noqa: S105 - debug only
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
@@ -39,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
     "opsconsole",
     "integrations",
     "sla",
@@ -60,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "opsconsole.middleware.BrandingMiddleware",
     "opsconsole.middleware.ApiMethodMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsconsole.urls"
@@ -82,7 +96,8 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "opsconsole.wsgi.application"
 
-# DATABASE_URL selects PostgreSQL (psycopg 3); unset, an embedded SQLite file.
+# DATABASE_URL selects PostgreSQL (psycopg 3) or SQLite (sqlite:///path);
+# unset, an embedded SQLite file.
 _database_url = os.environ.get("DATABASE_URL")
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
@@ -91,16 +106,20 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("OPSCONSOLE_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            # WAL plus IMMEDIATE transactions let the queue worker and the web
-            # server write concurrently without "database is locked".
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Whenever the engine is SQLite (by URL too): WAL plus IMMEDIATE
+    # transactions and a 20 s busy timeout let the queue worker and several
+    # web processes write concurrently without "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("OPSCONSOLE_SQLITE_TEST_PATH") or None}
 
 AUTH_USER_MODEL = "opsconsole.User"
@@ -109,9 +128,34 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Every password set through a form or a command (changepassword,
+# createsuperuser, the admin) passes Django's full set of validators.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes, failures kept in the database so every web
+# process counts them): OPSCONSOLE_LOGIN_FAILURES failed sign-ins in a row for
+# one account, or from one address, lock that account or address out for
+# OPSCONSOLE_LOGIN_COOLOFF_MINUTES; a locked-out attempt is refused even with
+# the right password and answers 429 (opsconsole.lockout). A successful
+# sign-in clears the account's count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("OPSCONSOLE_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("OPSCONSOLE_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_USERNAME_CALLABLE = "opsconsole.lockout.username_of"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "opsconsole.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["password"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -174,13 +218,31 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error answers of every operation, tags, integer ids, no allOf + nullable (opsconsole.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "opsconsole.schema.describe_errors",
+    ],
     # Swagger UI and ReDoc served from our own static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every web process, so a key's request rate (429) and a
+# host name's branding are the same whichever process answers: the database
+# (table created by migration opsconsole 0004) unless REDIS_URL names a Redis.
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "opsconsole_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
 
 # django-q2 on the ORM broker. retry must exceed timeout, or a slow task runs
 # twice; catch_up off so a restarted cluster does not replay missed schedules.
@@ -230,6 +292,20 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    X_FRAME_OPTIONS = "DENY"
+# Transport security (``manage.py check --deploy`` passes with DJANGO_DEBUG=0).
+# The console runs behind a TLS-terminating proxy that sets X-Forwarded-Proto;
+# OPSCONSOLE_INSECURE_HTTP=1 serves plain HTTP (scripts/demo, tests, local use):
+# no HTTPS redirect, no HSTS, cookies sent without the Secure flag.
+INSECURE_HTTP = env_bool("OPSCONSOLE_INSECURE_HTTP") or DEBUG
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not INSECURE_HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probed over plain HTTP inside the network
+SECURE_HSTS_SECONDS = 0 if INSECURE_HTTP else int(os.environ.get("OPSCONSOLE_HSTS_SECONDS", str(365 * 24 * 3600)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not INSECURE_HTTP
+SECURE_HSTS_PRELOAD = not INSECURE_HTTP
+SESSION_COOKIE_SECURE = not INSECURE_HTTP
+CSRF_COOKIE_SECURE = not INSECURE_HTTP
+SESSION_COOKIE_HTTPONLY = True
+# A signed-in session lasts a working day (OPSCONSOLE_SESSION_HOURS, default 12).
+SESSION_COOKIE_AGE = int(float(os.environ.get("OPSCONSOLE_SESSION_HOURS", "12")) * 3600)
+X_FRAME_OPTIONS = "DENY"

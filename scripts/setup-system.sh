@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what opsconsole needs from Debian's packages and makes sure the
 # local PostgreSQL answers on 127.0.0.1:5432 as user postgres without a
-# password. Safe to run again: it installs only what is missing.
+# password, and a local Redis on 127.0.0.1:6379 (shared cache and broker tests). Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 packages=(
   python3 python3-venv python3-dev build-essential make
   postgresql
+  redis-server
   chromium libatomic1 fonts-liberation
   poppler-utils
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
@@ -47,3 +48,12 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 pg_isready -h 127.0.0.1 -p 5432
+
+# Redis: start it if it is down (no init system in containers); it keeps nothing on disk.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  $SUDO mkdir -p /var/lib/redis /var/log/redis
+  $SUDO redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/opsconsole.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping

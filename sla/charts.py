@@ -9,6 +9,7 @@ through ``plot_text`` first, here and in any chart built elsewhere."""
 
 import html
 import unicodedata
+from datetime import date
 
 import plotly.graph_objects as go
 
@@ -50,17 +51,38 @@ def _layout(fig, title, ytitle):
     return fig
 
 
-def attainment_figure(days, attained, target, title):
+def attainment_figure(days, attained, target, title, period=None):
     """Daily attainment (%) of one objective, with its target as a dashed line.
-    ``days``: ISO dates; ``attained``: percent or None (no data that day)."""
+    ``days``: ISO dates; ``attained``: percent or None (no data that day);
+    ``period``: (first day, last day) as ISO dates the axis covers, default
+    the days given. The x axis is a date axis whatever the number of points
+    (one point alone would otherwise get a time-of-day axis), and the target
+    line spans the whole period even with a single day of data."""
+    first, last = period or ((days[0], days[-1]) if days else (None, None))
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=days, y=attained, mode="lines+markers", name="Attained", connectgaps=False))
-    fig.add_trace(
-        go.Scatter(x=days, y=[target] * len(days), mode="lines", name=f"Target {target:g}%", line={"dash": "dash"})
-    )
+    if first is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[first, last], y=[target, target], mode="lines", name=f"Target {target:g}%", line={"dash": "dash"}
+            )
+        )
+        # Half a day either side so the first and last points are not cut in half.
+        fig.update_xaxes(
+            type="date", tickformat="%d %b", range=[f"{first} 00:00", f"{last} 23:59"], dtick=_dtick(first, last)
+        )
     values = [v for v in attained if v is not None] + [target]
     fig.update_yaxes(range=[max(0.0, min(values) - 1.0), 100.5], ticksuffix="%")
     return _layout(fig, title, "Attained")
+
+
+DAY_MS = 86_400_000
+
+
+def _dtick(first, last):
+    """One tick a day for a week or less, else one every seven days."""
+    span = (date.fromisoformat(last) - date.fromisoformat(first)).days
+    return DAY_MS if span <= 7 else 7 * DAY_MS
 
 
 def failures_by_class_figure(starts, by_class):

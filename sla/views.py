@@ -8,26 +8,35 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
+from integrations.models import Integration
 from opsconsole.access import get_tenant_for_user
 from sla import charts
 from sla.burn import burn_rates
 from sla.engine import month_bounds, objectives_context, sla_rows
 from sla.rollups import day_start, days_between, local_day
 from sla.trends import trends
+from sla.verdict import verdict
 
 PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 POOLED_KINDS = ("run_success", "record_success", "freshness", "timeliness")
 
 
+def _last_closed(today):
+    """(year, month) of the month before ``today``'s: the last one with a final figure."""
+    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+
+
 def _period(request, tenant, now):
-    """(year, month, error) from ?period=YYYY-MM, default the current local month."""
-    today = local_day(now, tenant.tzinfo)
+    """(year, month, error) from ?period=YYYY-MM. Default: the last closed
+    month (a month a day old has too little to judge); ``?period=`` of the
+    current month switches to it."""
+    year, month = _last_closed(local_day(now, tenant.tzinfo))
     value = request.GET.get("period") or ""
     m = PERIOD_RE.match(value)
     if not value:
-        return today.year, today.month, None
+        return year, month, None
     if not m or not (1 <= int(m.group(2)) <= 12) or not (1971 <= int(m.group(1)) <= 9998):
-        return today.year, today.month, "The period must be a month as YYYY-MM; showing the current month."
+        return year, month, "The period must be a month as YYYY-MM; showing the last closed month."
     return int(m.group(1)), int(m.group(2)), None
 
 
@@ -62,25 +71,48 @@ def daily_attainment(tenant, start, end, now):
     return series
 
 
-@login_required
-def sla_page(request, tenant):
-    tenant = get_tenant_for_user(request.user, tenant)
-    now = timezone.now()
-    year, month, error = _period(request, tenant, now)
-    start, end = month_bounds(tenant, year, month)
-    rows = sla_rows(tenant, start, end, now=now)
-    burns = {b.key: b for b in burn_rates(tenant, now)}
+def _decorate(rows, tenant, now, is_open):
+    """Adds what the page shows of each row: the integration's name, the
+    verdict (too early to judge until the allowed budget reaches one event)
+    and, for the open month only, the burn rates of now."""
+    names = dict(Integration.objects.filter(tenant=tenant).values_list("slug", "name"))
+    burns = {b.key: b for b in burn_rates(tenant, now)} if is_open else {}
     for row in rows:
+        row["integration_name"] = names.get(row["integration"], row["integration"])
+        row["verdict"] = verdict(row)
         row["target_label"] = f"{row['target']:g}%"
         row["counts_label"] = _counts(row)
         burn = burns.get((row["objective"], row["integration"], row["priority"]))
         row["burn_1h"] = burn.rates.get("1h") if burn else None
         row["burn_6h"] = burn.rates.get("6h") if burn else None
         row["burning"] = bool(burn and burn.firing)
+    return rows
+
+
+def _switch(tenant, now, year, month):
+    """(label, period) of the other month the page offers: the current one
+    from a closed month, the last closed one from the current month."""
+    today = local_day(now, tenant.tzinfo)
+    if (year, month) == (today.year, today.month):
+        y, m = _last_closed(today)
+        return "Show the last closed month", f"{y:04d}-{m:02d}"
+    return "Show the current month so far", f"{today.year:04d}-{today.month:02d}"
+
+
+@login_required
+def sla_page(request, tenant):
+    tenant = get_tenant_for_user(request.user, tenant)
+    now = timezone.now()
+    year, month, error = _period(request, tenant, now)
+    start, end = month_bounds(tenant, year, month)
+    is_open = start <= now < end
+    rows = _decorate(sla_rows(tenant, start, end, now=now), tenant, now, is_open)
     figures = []
+    tz = tenant.tzinfo
+    period = (local_day(start, tz).isoformat(), local_day(end - timedelta(microseconds=1), tz).isoformat())
     for kind, (days, values, target) in daily_attainment(tenant, start, end, now).items():
         title = f"{charts.LABELS[kind]}: daily attainment (all integrations)"
-        figure = _figure(charts.attainment_figure(days, values, target, title))
+        figure = _figure(charts.attainment_figure(days, values, target, title, period=period))
         figures.append({"id": f"chart-{kind}", "title": title, "figure": figure})
     context = {
         "tenant": tenant,
@@ -92,6 +124,8 @@ def sla_page(request, tenant):
         "error": error,
         "figures": figures,
         "labels": charts.LABELS,
+        "is_open": is_open,
+        "switch": _switch(tenant, now, year, month),
     }
     return render(request, "sla/sla.html", context)
 

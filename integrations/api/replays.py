@@ -174,7 +174,12 @@ def _normalised_result(data):
 class ExceptionReplayView(APIView):
     permission_classes = [StaffOnly]
 
-    @extend_schema(request=ReplayRequestSerializer, responses={201: ReplayDocument})
+    @extend_schema(
+        summary="Request a replay of an exception's records (pending approval where required)",
+        request=ReplayRequestSerializer,
+        responses={201: ReplayDocument},
+        tags=["replays"],
+    )
     def post(self, request, pk):
         exception = get_exception_for_user(request.user, pk)
         require(request.user, Perm.ACT)
@@ -192,7 +197,12 @@ class ExceptionReplayView(APIView):
 class ExceptionDiscardView(APIView):
     permission_classes = [StaffOnly]
 
-    @extend_schema(request=DiscardSerializer, responses={200: DiscardAnswer})
+    @extend_schema(
+        summary="Discard records of an exception (remediated without a replay)",
+        request=DiscardSerializer,
+        responses={200: DiscardAnswer},
+        tags=["replays"],
+    )
     def post(self, request, pk):
         exception = get_exception_for_user(request.user, pk)
         require(request.user, Perm.ACT)
@@ -217,6 +227,8 @@ class ReplayListView(APIView):
     pagination_class = Pagination
 
     @extend_schema(
+        summary="Replays, newest first",
+        tags=["replays"],
         responses={200: ReplayDocument(many=True)},
         parameters=[
             OpenApiParameter("tenant", str),
@@ -260,7 +272,7 @@ class ReplayListView(APIView):
 class ReplayDetailView(APIView):
     permission_classes = [ReadOrStaff]
 
-    @extend_schema(responses={200: ReplayDocument})
+    @extend_schema(summary="One replay", responses={200: ReplayDocument}, tags=["replays"])
     def get(self, request, pk):
         return Response(replays.replay_document(get_replay_for_user(request.user, pk)))
 
@@ -272,7 +284,12 @@ class _DecisionView(APIView):
     permission_classes = [StaffOnly]
     action = None
 
-    @extend_schema(request=NoteSerializer, responses={200: ReplayDocument})
+    @extend_schema(
+        summary="Approve, reject or cancel a replay (the path says which)",
+        request=NoteSerializer,
+        responses={200: ReplayDocument},
+        tags=["replays"],
+    )
     def post(self, request, pk):
         replay = get_replay_for_user(request.user, pk)
         self.check_caller(request.user, replay)
@@ -305,7 +322,12 @@ class ReplayCancelView(_DecisionView):
 class ReplayClaimView(APIView):
     permission_classes = [IngestKey]
 
-    @extend_schema(request=ClaimSerializer, responses={200: ReplayDocument, 204: None})
+    @extend_schema(
+        summary="Claim the oldest queued replay of an integration (204 when none)",
+        request=ClaimSerializer,
+        responses={200: ReplayDocument, 204: None},
+        tags=["worker"],
+    )
     def post(self, request):
         data = _validated(ClaimSerializer, request)
         integration = Integration.objects.filter(tenant_id=request.user.tenant_id, slug=data["integration"]).first()
@@ -320,7 +342,12 @@ class ReplayClaimView(APIView):
 class ReplayResultView(APIView):
     permission_classes = [IngestKey]
 
-    @extend_schema(request=ResultSerializer, responses={200: ReplayDocument})
+    @extend_schema(
+        summary="Report a replay's outcome",
+        request=ResultSerializer,
+        responses={200: ReplayDocument},
+        tags=["worker"],
+    )
     def post(self, request, pk):
         replay = Replay.objects.filter(pk=pk, tenant_id=request.user.tenant_id).first()
         if replay is None:

@@ -97,6 +97,7 @@ class RunCreateView(APIView):
 
     @extend_schema(
         operation_id="report_run",
+        summary="Report a run (201 stored, 200 updated in place)",
         request=RunDocumentSerializer,
         responses={201: StoredRunSerializer, 200: StoredRunSerializer, **ERRORS},
         tags=["worker"],
@@ -117,6 +118,7 @@ class RunBatchView(APIView):
 
     @extend_schema(
         operation_id="report_runs_batch",
+        summary="Report up to 1,000 runs at once",
         request=BatchSerializer,
         responses={200: BatchAnswerSerializer, **ERRORS},
         tags=["worker"],

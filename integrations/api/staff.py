@@ -90,6 +90,9 @@ class RunsView(RunCreateView):
     """``/api/v1/runs``: GET lists runs for staff and read keys (contract
     4.2); POST is the worker's report (3.1), handled by RunCreateView."""
 
+    # Answers the paginated envelope; the schema says so (drf-spectacular reads this).
+    pagination_class = Pagination
+
     def get_permissions(self):
         if self.request.method in ("GET", "HEAD", "OPTIONS"):
             return [ReadOrStaff()]
@@ -118,6 +121,8 @@ class RunDetailView(APIView):
 
 
 class IntegrationListView(APIView):
+    # Answers the paginated envelope; the schema says so (drf-spectacular reads this).
+    pagination_class = Pagination
     permission_classes = [ReadOrStaff]
 
     @extend_schema(

@@ -1,6 +1,7 @@
 """Removing sensitive values before anything is stored (contract 3.5)."""
 
 import json
+import re
 
 REDACTED = "[redacted]"
 
@@ -32,51 +33,166 @@ def fields_for(tenant_fields=()):
     return DEFAULT_FIELDS | extra if extra else DEFAULT_FIELDS
 
 
+# Objects and arrays nested deeper than this are refused (a 400 naming the
+# field): a value stored deeper could not be read back or shown by code that
+# recurses (JSON decoders, the database's JSON functions, pretty-printers).
+MAX_DEPTH = 500
+TOO_DEEP = f"Nested deeper than {MAX_DEPTH} levels."
+
+
+class TooDeep(ValueError):
+    """A value nested deeper than MAX_DEPTH; validation names the field."""
+
+
 def scrub(value, fields):
     """A copy of ``value`` where every key, at any depth (objects inside
     objects and arrays), whose lower-cased name is in ``fields`` has its value
-    replaced by ``"[redacted]"``. Values without a redacted key are returned
-    as they are (no copy), which keeps the ingest path cheap."""
-    if isinstance(value, dict):
-        out = None
-        for k, v in value.items():
-            if k.lower() in fields:
-                new = REDACTED
-            else:
-                new = scrub(v, fields)
-            if new is not v:
-                if out is None:
-                    out = dict(value)
-                out[k] = new
-        return value if out is None else out
-    if isinstance(value, list):
-        out = None
-        for i, v in enumerate(value):
-            new = scrub(v, fields)
-            if new is not v:
-                if out is None:
-                    out = list(value)
-                out[i] = new
-        return value if out is None else out
-    return value
+    replaced by ``"[redacted]"``. A value without a redacted key is returned
+    as it is (no copy), which keeps the ingest path cheap. Both walks use a
+    list as their stack, so depth costs no recursion; over MAX_DEPTH levels
+    is TooDeep."""
+    return _rebuild(value, fields) if _needs_scrubbing(value, fields) else value
+
+
+def _needs_scrubbing(value, fields):
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                raise TooDeep(TOO_DEEP)
+            for k, v in item.items():
+                if isinstance(k, str) and k.lower() in fields:
+                    return True
+                if isinstance(v, dict | list):
+                    stack.append((v, depth + 1))
+        elif isinstance(item, list):
+            if depth > MAX_DEPTH:
+                raise TooDeep(TOO_DEEP)
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return False
+
+
+def _rebuild(value, fields):
+    """A deep copy of ``value`` with matching keys redacted, built breadth by
+    breadth from an explicit stack of (source, container, slot)."""
+    root = [None]
+    stack = [(value, root, 0)]
+    while stack:
+        source, container, slot = stack.pop()
+        if isinstance(source, dict):
+            copy = {}
+            for k, v in source.items():
+                if isinstance(k, str) and k.lower() in fields:
+                    copy[k] = REDACTED
+                else:
+                    copy[k] = None  # keeps the key's position
+                    stack.append((v, copy, k))
+            container[slot] = copy
+        elif isinstance(source, list):
+            copy = [None] * len(source)
+            stack.extend((v, copy, i) for i, v in enumerate(source))
+            container[slot] = copy
+        else:
+            container[slot] = source
+    return root[0]
 
 
 def scrub_response(response, fields):
     """``scrub`` for a failure's ``response``; a ``body`` that is a string
-    holding a JSON object or array is parsed, scrubbed and serialised again."""
+    holding JSON (an object or array, well-formed or cut short, however
+    deep) has the values of matching keys replaced inside the text."""
     response = scrub(response, fields)
     if isinstance(response, dict):
         body = response.get("body")
         if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
-            try:
-                parsed = json.loads(body)
-            except (ValueError, RecursionError):
-                return response
-            cleaned = scrub(parsed, fields)
-            if cleaned is not parsed:
+            cleaned = scrub_json_text(body, fields)
+            if cleaned is not body:
                 response = dict(response)
-                response["body"] = json.dumps(cleaned, separators=(",", ":"))
+                response["body"] = cleaned
     return response
+
+
+# One JSON token after optional white space: a string, a punctuation mark, or
+# a number/literal. Scanning tokens needs no recursion, whatever the depth.
+_TOKEN = re.compile(r'[ \t\n\r]*(?:("(?:[^"\\]|\\.)*")|([{}\[\]:,])|(-?[0-9][0-9.eE+-]*|true|false|null))', re.S)
+_REDACTED_JSON = json.dumps(REDACTED)
+
+
+def scrub_json_text(text, fields):
+    """``text`` (JSON) with the value of every object key in ``fields``
+    replaced by ``"[redacted]"``; the rest of the text is kept byte for byte.
+    A quick C-speed parse answers for text that needs nothing; otherwise
+    (a match, text nested past the parser's limit, or JSON cut short) the
+    tokens are scanned with an explicit stack. Scanning stops at the first
+    character that is not JSON; what was found before it is still replaced."""
+    try:
+        if not _needs_scrubbing(json.loads(text), fields):
+            return text
+    except (ValueError, RecursionError):
+        pass
+    spans = _redacted_spans(text, fields)
+    if not spans:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], _REDACTED_JSON]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _redacted_spans(text, fields):
+    """(start, end) of each value to redact in ``text``, found by one pass
+    over its tokens with a list as the stack of open objects and arrays."""
+    spans = []
+    containers = []  # "{" or "[" per open level
+    key_position = False  # the next string would be an object key
+    pending_key = None  # that key, until its ":" is read
+    redact_next = False  # the next value belongs to a key in ``fields``
+    skip_from, skip_depth = None, 0  # an object or array value being redacted
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() != pos:
+            break  # not JSON from here on
+        pos = match.end()
+        string, mark, _scalar = match.groups()
+        start = match.start(match.lastindex)
+        if skip_from is not None:
+            skip_depth += 1 if mark in ("{", "[") else -1 if mark in ("}", "]") else 0
+            if skip_depth == 0:
+                spans.append((skip_from, pos))
+                skip_from = None
+            continue
+        if redact_next:
+            redact_next = False
+            if mark in ("{", "["):
+                skip_from, skip_depth = start, 1
+                continue
+            if mark is None:
+                spans.append((start, pos))
+                continue
+        if mark == ":" and pending_key is not None:
+            redact_next = _is_field(pending_key, fields)
+        elif mark in ("{", "["):
+            containers.append(mark)
+        elif mark in ("}", "]") and containers:
+            containers.pop()
+        pending_key = string if (string is not None and key_position) else None
+        key_position = bool(containers) and containers[-1] == "{" and mark in ("{", ",")
+    if skip_from is not None:  # cut short inside a redacted value
+        spans.append((skip_from, len(text)))
+    elif redact_next:  # cut short where a redacted value starts
+        spans.append((len(text) - len(text[pos:].lstrip()), len(text)))
+    return spans
+
+
+def _is_field(token, fields):
+    try:
+        name = json.loads(token)
+    except ValueError:
+        name = token[1:-1]
+    return name.lower() in fields
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)

@@ -19,6 +19,7 @@ import uuid
 from integrations.ingest import scrub as scrubbing
 from integrations.ingest.grouping import grouping_key, key_hash, normalise_message
 from integrations.ingest.run_schema import FAILURE, LOG, MAX_INT, RECORD_REF, RECORDS, RUN
+from opsconsole.lib import time_params
 
 UTC = dt.UTC
 
@@ -146,10 +147,10 @@ def parse_timestamp(value):
         raise ValueError("Not a valid ISO 8601 timestamp.") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError("Timestamp needs an offset (Z or +HH:MM).")
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("Timestamp is out of range.") from None
+    instant = time_params.to_utc(parsed)
+    if instant is None:  # no tenant calendar could show it
+        raise ValueError(time_params.OUT_OF_RANGE)
+    return instant
 
 
 def _int(value, field, errors, minimum=0, maximum=MAX_INT):
@@ -189,6 +190,26 @@ def _string(item, field, errors, *, required=False, max_len=None, max_bytes=None
     return value
 
 
+# A failure message over this is stored cut (the contract sets no limit).
+MAX_FAILURE_MESSAGE_BYTES = 64 * 1024
+
+
+def cut_message(message, limit=MAX_FAILURE_MESSAGE_BYTES):
+    """A failure message of at most ``limit`` bytes of UTF-8: a longer one
+    (the contract sets no limit) is stored cut, never half a character, with
+    a visible marker saying how much was left out; the run is never refused
+    for it."""
+    if len(message) * 4 <= limit:
+        return message
+    raw = message.encode("utf-8")
+    if len(raw) <= limit:
+        return message
+    marker = f" … [truncated: {len(raw) - limit:,} more bytes]"
+    keep = limit - len(marker.encode("utf-8")) - 16  # the marker's own count may grow a digit or two
+    head = raw[:keep].decode("utf-8", "ignore")
+    return f"{head} … [truncated: {len(raw) - len(head.encode('utf-8')):,} more bytes]"
+
+
 def _text(item, spec, errors):
     """``_string`` of the field ``spec`` (a ``run_schema.Field``)."""
     return _string(item, spec.name, errors, required=spec.required, max_len=spec.max_length, max_bytes=spec.max_bytes)
@@ -218,6 +239,20 @@ def _object_or_null(item, field, errors):
         return value
     errors[field] = [NOT_OBJECT]
     return None
+
+
+def _stored(value, field, errors, fields, scrubber=scrubbing.scrub):
+    """The JSON text stored for a worker's value: scrubbed, then bounded
+    (contract 3.5); None for None. A value nested deeper than
+    ``scrubbing.MAX_DEPTH`` is an error under ``field``: nothing unscrubbed
+    is ever stored."""
+    if value is None:
+        return None
+    try:
+        return scrubbing.bounded(scrubber(value, fields))
+    except scrubbing.TooDeep as exc:
+        errors[field] = [str(exc)]
+        return None
 
 
 def _list(doc, field, errors, maximum):
@@ -289,7 +324,7 @@ def _validate_run(doc, ctx):
     if lag_seconds is not None:
         lag_seconds = _int(lag_seconds, "lag_seconds", errors)
 
-    worker = _object_or_null(doc, "worker", errors)
+    worker = _stored(_object_or_null(doc, "worker", errors), "worker", errors, ctx.scrub_fields)
 
     logs = _clean_logs(_list(doc, "logs", errors, MAX_LOGS), ctx, errors)
     default_at = finished_at or started_at
@@ -309,7 +344,7 @@ def _validate_run(doc, ctx):
         "replay_id": replay_id,
         **counts,
         "lag_seconds": lag_seconds,
-        "worker": None if worker is None else scrubbing.bounded(scrubbing.scrub(worker, ctx.scrub_fields)),
+        "worker": worker,
         "logs": logs,
         "failures": failures,
         "recovered": recovered,
@@ -424,7 +459,7 @@ def _clean_logs(items, ctx, errors):
         message = _string(item, "message", e, max_bytes=LOG["message"].max_bytes)  # blank allowed
         if "message" not in item or item.get("message") is None:
             e["message"] = [REQUIRED]
-        context = _object_or_null(item, "context", e)
+        context_text = _stored(_object_or_null(item, "context", e), "context", e, fields)
         if e:
             item_errors[str(index)] = e
             continue
@@ -432,7 +467,6 @@ def _clean_logs(items, ctx, errors):
         digest = hashlib.md5(  # noqa: S324 - a dedup key, not security
             f"{stamp}|{level}|{message}".encode(), usedforsecurity=False
         ).hexdigest()
-        context_text = None if context is None else scrubbing.bounded(scrubbing.scrub(context, fields))
         cleaned[digest] = (at, level, message, context_text, digest)
     if item_errors:
         errors["logs"] = item_errors
@@ -450,18 +484,18 @@ def _clean_failures(items, default_at, ctx, errors):
         e = {}
         entity = _text(item, FAILURE["entity"], e)
         record_id = _text(item, FAILURE["record_id"], e)
-        message = _text(item, FAILURE["message"], e)
+        message = cut_message(_string(item, "message", e, required=True, max_len=None))
         operation = _text(item, FAILURE["operation"], e)
         error_code = _text(item, FAILURE["error_code"], e)
         error_class = _text(item, FAILURE["error_class"], e)
         fingerprint = _text(item, FAILURE["fingerprint"], e)
         occurred_at = _when(item, FAILURE["occurred_at"], e)
         source_changed_at = _when(item, FAILURE["source_changed_at"], e)
+        payload = _stored(item.get("payload"), "payload", e, fields)
+        response = _stored(item.get("response"), "response", e, fields, scrubbing.scrub_response)
         if e:
             item_errors[str(index)] = e
             continue
-        payload = item.get("payload")
-        response = item.get("response")
         normalised = normalise_message(message)
         grouped_by, parts = grouping_key(entity, error_code, error_class, message, fingerprint, normalised)
         # Within one document the last failure for an (entity, record_id) wins.
@@ -476,8 +510,8 @@ def _clean_failures(items, default_at, ctx, errors):
             "fingerprint": fingerprint,
             "occurred_at": occurred_at or default_at,
             "source_changed_at": source_changed_at,
-            "payload": None if payload is None else scrubbing.bounded(scrubbing.scrub(payload, fields)),
-            "response": None if response is None else scrubbing.bounded(scrubbing.scrub_response(response, fields)),
+            "payload": payload,
+            "response": response,
             "grouped_by": grouped_by,
             "key_hash": key_hash(grouped_by, parts),
             "title": normalised,

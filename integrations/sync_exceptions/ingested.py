@@ -11,18 +11,25 @@ from integrations.tables import EXC, OPENING, aware, chunks, in_
 from sla.clock import TenantClocks, opening_deadline
 
 
+def rule_label(position, match):
+    """How a person names a routing rule: ``rule 2: error_class = validation``."""
+    terms = ", ".join(f"{k} = {v}" for k, v in sorted(match.items())) or "every failure"
+    return f"rule {position}: {terms}"[:500]
+
+
 def route(rules, slug_of, integration_id, f):
-    """(priority, assignee id, runbook) from the first matching routing rule."""
+    """(priority, assignee id, runbook, rule label) from the first matching
+    routing rule; the default priority and no runbook when none matches."""
     facts = {
         "integration": slug_of.get(integration_id),
         "entity": f["entity"],
         "error_class": f["error_class"],
         "error_code": f["error_code"],
     }
-    for match, priority, assign_id, runbook in rules:
+    for position, match, priority, assign_id, runbook in rules:
         if all(facts.get(k) == v for k, v in match.items() if k in facts):
-            return priority, assign_id, runbook
-    return DEFAULT_PRIORITY, None, ""
+            return priority, assign_id, runbook, rule_label(position, match)
+    return DEFAULT_PRIORITY, None, "", ""
 
 
 def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
@@ -54,7 +61,7 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
     missing = sorted(k for k in first_of_key if k not in ids)
     if missing:
         rules = [
-            (r.match if isinstance(r.match, dict) else {}, r.priority, r.assign_id, r.runbook)
+            (r.position, r.match if isinstance(r.match, dict) else {}, r.priority, r.assign_id, r.runbook)
             for r in RoutingRule.objects.filter(tenant=tenant).order_by("position")
         ]
         slug_of = {}
@@ -62,9 +69,10 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
             slug_of = dict(Integration.objects.filter(tenant=tenant).values_list("id", "slug"))
         cols = (
             "tenant_id, integration_id, key_hash, fingerprint, grouped_by, title, entity, error_code, error_class,"
-            " status, priority, assignee_id, runbook, occurrences, records, opened_at, regressed, created, due_at"
+            " status, priority, assignee_id, runbook, routed_by, occurrences, records, opened_at, regressed, created,"
+            " due_at"
         )
-        row_marks = "(" + ", ".join(["%s"] * 19) + ")"
+        row_marks = "(" + ", ".join(["%s"] * 20) + ")"
         clocks = clocks if clocks is not None else TenantClocks()
         due_of = {}
         stamp = ts(now)
@@ -72,7 +80,7 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
             params = []
             for integration_id, hashed in chunk:
                 f = first_of_key[(integration_id, hashed)]
-                priority, assign_id, runbook = route(rules, slug_of, integration_id, f)
+                priority, assign_id, runbook, routed_by = route(rules, slug_of, integration_id, f)
                 if priority not in due_of:
                     due_of[priority] = opening_deadline(tenant, priority, now, clocks)
                 params += [
@@ -89,6 +97,7 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
                     priority,
                     assign_id,
                     runbook,
+                    routed_by,
                     0,
                     0,
                     stamp,

@@ -23,6 +23,7 @@ from integrations.models import (
     SyncException,
 )
 from opsconsole import audit
+from opsconsole.lib.time_params import iso_z
 from opsconsole.models import User
 from opsconsole.roles import PARTNER_WIDE
 from sla.clock import TenantClocks, next_deadline
@@ -161,13 +162,13 @@ def ignore(exception, actor, note="", until=None, *, at=None):
         opening.acknowledged_at = opening.acknowledged_at or now
         opening.ignored_at = now
         opening.save(update_fields=["acknowledged_at", "ignored_at"])
-        when = f" until {until.isoformat()}" if until else ""
+        when = f" until {iso_z(until)}" if until else ""
         _record(
             actor,
             "ignore",
             exc,
             f"Ignored #{exc.pk}{when}" + (f": {_short(note)}" if note else ""),
-            {"note": note, "until": until.isoformat() if until else None},
+            {"note": note, "until": iso_z(until)},
             at=at,
         )
     return exc

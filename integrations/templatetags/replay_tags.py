@@ -1,26 +1,17 @@
 """Template filters for text that workers wrote: bounded, and with control
 characters shown as visible escapes rather than passed to the browser."""
 
-import unicodedata
-
 from django import template
 
+from opsconsole.lib.visible import bound, show_controls
+
 register = template.Library()
-
-# Control, format (bidi overrides, zero-width), separator and surrogate characters.
-_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-
-
-def _visible(char):
-    if char in "\n\t" or unicodedata.category(char) not in _HIDDEN:
-        return char
-    return f"\\u{ord(char):04x}" if ord(char) > 0xFF else f"\\x{ord(char):02x}"
 
 
 @register.filter
 def printable(value, limit=500):
     """``value`` as text of at most ``limit`` characters, control characters
-    replaced by ``\\xNN`` (autoescaping still applies afterwards)."""
+    replaced by ``\\uXXXX`` (autoescaping still applies afterwards)."""
     if value is None:
         return ""
     text = str(value)
@@ -28,9 +19,8 @@ def printable(value, limit=500):
         limit = int(limit)
     except (TypeError, ValueError):
         limit = 500
-    if len(text) > limit:
-        text = text[:limit] + f"… ({len(text) - limit} more characters)"
-    return "".join(_visible(c) for c in text)
+    text, cut = bound(text, limit)
+    return text + f"… ({cut} more characters)" if cut else text
 
 
 @register.filter
@@ -45,4 +35,4 @@ def whole(value):
     control characters replaced by visible escapes."""
     if value is None:
         return ""
-    return "".join(_visible(c) for c in str(value))
+    return show_controls(str(value))

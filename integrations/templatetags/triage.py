@@ -4,33 +4,24 @@ escaped text with a visible truncation marker), plus durations and local
 times for the triage pages."""
 
 import json
-import re
 import zoneinfo
 
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from opsconsole.lib.visible import bound, json_text
+
 register = template.Library()
 
 TEXT_LIMIT = 2_000  # a message or title in a list or summary
 JSON_LIMIT = 20_000  # a payload or response in the viewer
 
-# C0 and C1 controls except tab and newline, and the bidirectional and
-# zero-width formatting characters that can disguise text.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 REDACTED = "[redacted]"
 
 
-def _show_control(match):
-    return f"\\u{ord(match.group()):04x}"
-
-
 def _bound(text, limit):
-    text = _INVISIBLE.sub(_show_control, text)
-    if len(text) <= limit:
-        return text, 0
-    return text[:limit], len(text) - limit
+    return bound(text, limit)
 
 
 def _marker(cut):
@@ -61,17 +52,14 @@ def payload(value, limit=JSON_LIMIT):
         # A response body that holds JSON is shown as that JSON.
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     elif isinstance(value, dict) and isinstance(value.get("body"), str):
         try:
             value = {**value, "body": json.loads(value["body"])}
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
-    try:
-        text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
-    except (TypeError, ValueError):
-        text = str(value)
+    text = json_text(value)
     text, cut = _bound(text, int(limit))
     out = str(conditional_escape(text)).replace(
         REDACTED, '<mark class="redacted" title="Scrubbed before it was stored">[redacted]</mark>'
@@ -82,7 +70,7 @@ def payload(value, limit=JSON_LIMIT):
 @register.filter
 def has_redacted(value):
     try:
-        return REDACTED in json.dumps(value, ensure_ascii=False)
+        return REDACTED in json_text(value, indent=None)
     except (TypeError, ValueError):
         return False
 
@@ -105,13 +93,23 @@ def duration(seconds):
     return f"{secs}s"
 
 
+def in_zone(value, tenant):
+    """``value`` in the tenant's zone; in UTC when that zone would take it past
+    the calendar's end (year 9999 east of UTC, year 1 west of it), so rows
+    stored before ingest bounded instants still render."""
+    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
+    try:
+        return value.astimezone(zone)
+    except (OverflowError, ValueError):
+        return value.astimezone(zoneinfo.ZoneInfo("UTC"))
+
+
 @register.filter
 def local(value, tenant):
     """A timestamp in the tenant's zone, with the zone's abbreviation."""
     if value is None:
         return ""
-    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    return in_zone(value, tenant).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @register.filter
@@ -149,5 +147,4 @@ def local_clock(value, tenant):
     """The time of day, to the second, in the tenant's zone (log lines)."""
     if value is None:
         return ""
-    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%H:%M:%S")
+    return in_zone(value, tenant).strftime("%H:%M:%S")

@@ -38,17 +38,26 @@ GROUPING_LABEL = {
 }
 
 
+# Audit actions that say the exception opened; the page shows each once.
+OPENING_ACTIONS = ("exception.opened", "exception.regressed", "exception.reopened")
+
+
 def timeline_of(exception):
-    """Audit entries of the exception and its comments, oldest first."""
-    entries = list(
-        AuditEntry.objects.filter(object_type="syncexception", object_id=str(exception.pk)).order_by("-at", "-id")[
-            :TIMELINE_LIMIT
-        ]
-    )
+    """Audit entries of the exception and its comments, oldest first. The
+    opening is shown once: as its audit entry when ingest wrote one, else
+    (exceptions opened by hand or before openings were audited) from
+    ``opened_at``."""
+    audited = AuditEntry.objects.filter(object_type="syncexception", object_id=str(exception.pk))
+    entries = list(audited.order_by("-at", "-id")[:TIMELINE_LIMIT])
     comments = list(exception.comments.select_related("author").order_by("-created", "-id")[:TIMELINE_LIMIT])
-    events = [{"at": e.at, "kind": "audit", "entry": e} for e in entries if e.action != "exception.comment"]
+    events = [
+        {"at": e.at, "kind": "opened" if e.action == "exception.opened" else "audit", "entry": e}
+        for e in entries
+        if e.action != "exception.comment"
+    ]
     events += [{"at": c.created, "kind": "comment", "comment": c} for c in comments]
-    events.append({"at": exception.opened_at, "kind": "opened"})
+    if not audited.filter(action__in=OPENING_ACTIONS).exists():
+        events.append({"at": exception.opened_at, "kind": "opened"})
     return sorted(events, key=lambda ev: ev["at"])
 
 

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from integrations.sync_exceptions.staff import MAX_NOTE
+from opsconsole.lib.time_params import OUT_OF_RANGE, to_utc
 
 MAX_BULK = 500
 
@@ -24,6 +25,10 @@ class NoteMixin:
 class UntilMixin:
     def clean_until(self):
         until = self.cleaned_data.get("until")
+        if until is not None:
+            until = to_utc(until)
+            if until is None:
+                raise forms.ValidationError(OUT_OF_RANGE)
         if until is not None and until <= timezone.now():
             raise forms.ValidationError("Must be in the future.")
         return until

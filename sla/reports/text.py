@@ -190,9 +190,9 @@ def present(figures):
                 counts=counts_text(r),
                 status=("met" if r["met"] else "missed") if r["met"] is not None else "nodata",
                 status_text={True: "Met", False: "Missed", None: "No data"}[r["met"]],
-                allowed=budget["allowed"],
-                spent=budget["spent"],
-                remaining_text=("–" if budget["remaining_pct"] is None else f"{budget['remaining_pct']:.1f} %"),
+                allowed_text=budget_text(r, budget["allowed"]),
+                spent_text=budget_text(r, budget["spent"]),
+                remaining_text=("–" if budget["remaining_pct"] is None else f"{budget['remaining_pct']:.1f}\u00a0%"),
                 overspent=budget["remaining_pct"] is not None and budget["remaining_pct"] < 0,
             )
         )

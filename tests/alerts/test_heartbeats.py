@@ -151,3 +151,16 @@ def test_replay_runs_are_not_heartbeats(scheduled, clock, run_tasks):
     f.make_run_at(scheduled, at(20), trigger="replay")
     evaluate_at(clock, run_tasks, 26)
     assert Alert.objects.get().event == "integration.late"
+
+
+def test_a_steady_minute_costs_the_same_for_many_integrations(contoso, clock, django_assert_max_num_queries):
+    from alerts import heartbeats
+
+    for n in range(30):
+        f.make_run_at(f.make_integration(contoso, f"flow-{n}", every_minutes=15, grace_minutes=10), T0, rollup=False)
+    clock(at(5))
+    heartbeats.evaluate()
+    clock(at(6))
+    with django_assert_max_num_queries(8):
+        assert heartbeats.evaluate() == 0
+    assert set(IntegrationWatch.objects.values_list("checked_at", flat=True)) == {at(6)}

@@ -5,6 +5,7 @@ import copy
 import pytest
 from django.core.cache import cache
 
+from integrations.ingest.scrub import MAX_DEPTH
 from integrations.keys import revoke_key
 from integrations.models import Failure, Replay, ReplayStatus, Run, RunLog, SyncException
 from opsconsole import metrics
@@ -195,7 +196,6 @@ INVALID = [
     (bad_failure(error_class=LONG), ["failures", "0", "error_class"]),
     (bad_failure(operation=LONG), ["failures", "0", "operation"]),
     (bad_failure(fingerprint=LONG), ["failures", "0", "fingerprint"]),
-    (bad_failure(message="m" * (64 * 1024 + 1)), ["failures", "0", "message"]),
     (bad_failure(occurred_at="2026-11-26"), ["failures", "0", "occurred_at"]),
     ({"failures": [{"entity": "e", "record_id": "A", "message": "m"}] * 10_001}, ["failures"]),
     ({"recovered": [{"entity": "e"}]}, ["recovered", "0", "record_id"]),
@@ -224,6 +224,26 @@ def test_each_rule_of_the_run_table_is_a_400_naming_the_field_and_stores_nothing
         node = node[step]
     assert isinstance(node, list | dict) and node
     assert table_counts() == before
+
+
+@pytest.mark.parametrize("unit", ["m", "é", "😀"])
+def test_a_failure_message_over_64_kib_is_stored_cut_with_a_mark_and_the_run_is_kept(post_run, unit):
+    long = unit * (200 * 1024 // len(unit.encode()))  # 200 KiB of UTF-8
+    doc = f.run_doc(failures=[f.failure_doc("A", message=long), f.failure_doc("B", message="short")])
+    response = post_run(doc)
+    assert response.status_code == 201, response.json()
+    stored = Failure.objects.get(record_id="A").message
+    assert len(stored.encode()) <= 64 * 1024
+    head, mark = stored.split(" … [truncated: ")
+    assert long.startswith(head) and len(head.encode()) > 60 * 1024
+    assert mark == f"{len(long.encode()) - len(head.encode()):,} more bytes]"
+    assert Failure.objects.get(record_id="B").message == "short"
+
+
+def test_a_failure_message_of_64_kib_is_kept_whole(post_run):
+    exact = "m" * (64 * 1024)
+    assert post_run(f.run_doc(failures=[f.failure_doc("A", message=exact)])).status_code == 201
+    assert Failure.objects.get().message == exact
 
 
 def test_a_run_may_start_up_to_an_hour_ahead_of_the_clock(post_run):
@@ -460,9 +480,18 @@ def _nested_payload_run(depth):
 
 
 def test_a_deeply_nested_payload_is_stored(worker, post_run):
-    response = _raw_post(worker, _nested_payload_run(800))
+    response = _raw_post(worker, _nested_payload_run(MAX_DEPTH))
     assert response.status_code == 201
-    assert str(Failure.objects.get().payload).count("[") == 800
+    assert str(Failure.objects.get().payload).count("[") == MAX_DEPTH
+
+
+def test_a_payload_nested_past_the_depth_limit_is_a_400_naming_it(worker, post_run):
+    # Deeper values could not be read back or shown by code that recurses.
+    before = table_counts()
+    response = _raw_post(worker, _nested_payload_run(800))
+    assert response.status_code == 400
+    assert response.json() == {"failures": {"0": {"payload": [f"Nested deeper than {MAX_DEPTH} levels."]}}}
+    assert table_counts() == before
 
 
 def test_a_payload_nested_deeper_than_json_parsing_allows_is_a_400(worker, post_run):

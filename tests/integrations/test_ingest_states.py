@@ -63,6 +63,44 @@ def test_the_first_matching_routing_rule_sets_priority_assignee_and_runbook(post
     assert SyncException.objects.get(error_code="X9").priority == "P4"
 
 
+def test_an_exception_shows_the_runbook_of_the_rule_that_routed_it_or_none(post_run, contoso, support, client):
+    RoutingRule.objects.create(
+        tenant=contoso,
+        position=1,
+        match={"integration": "time-expense-posting", "error_class": "validation"},
+        runbook="Check that the project is open in NetSuite, then replay.",
+    )
+    RoutingRule.objects.create(tenant=contoso, position=2, match={"error_class": "auth"}, priority="P1")
+    post_run(
+        f.run_doc(
+            failures=[
+                fail("A"),
+                fail("B", error_code="X9", error_class="auth"),
+                fail("C", error_code="M1", error_class="mapping"),
+            ]
+        )
+    )
+    # Rules changed later do not change what routed an exception.
+    RoutingRule.objects.filter(position=1).update(runbook="Something else entirely.")
+    client.force_login(support)
+
+    routed = SyncException.objects.get(error_code="ERP-4001")
+    assert routed.routed_by == "rule 1: error_class = validation, integration = time-expense-posting"
+    html = client.get(f"/exceptions/{routed.pk}/").content.decode()
+    assert "Routed by rule 1: error_class = validation, integration = time-expense-posting" in html
+    assert "Check that the project is open in NetSuite" in html and "Something else" not in html
+
+    auth = SyncException.objects.get(error_code="X9")
+    html = client.get(f"/exceptions/{auth.pk}/").content.decode()
+    assert "Routed by rule 2: error_class = auth" in html and "Check that the project" not in html
+    assert "No runbook" in html
+
+    unrouted = SyncException.objects.get(error_code="M1")
+    assert unrouted.routed_by == "" and unrouted.runbook == ""
+    html = client.get(f"/exceptions/{unrouted.pk}/").content.decode()
+    assert "no routing rule matched this exception" in html and "Check that the project" not in html
+
+
 def test_a_new_failure_reopens_a_resolved_exception_as_a_regression(post_run, frozen_now):
     post_run(f.run_doc("r1", failures=[fail("A")]))
     exception = SyncException.objects.get()

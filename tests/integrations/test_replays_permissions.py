@@ -22,15 +22,17 @@ CALLERS = [
 ]
 
 # caller -> expected status, per endpoint.
+# Another tenant's key and another partner's user are out of reach of the
+# exception and the replay: 404 before any scope or role check.
 EXPECTED = {
-    "request": dict(zip(CALLERS, [201, 201, 201, 403, 403, 404, 403, 403, 403], strict=True)),
-    "discard": dict(zip(CALLERS, [200, 200, 200, 403, 403, 404, 403, 403, 403], strict=True)),
-    "detail": dict(zip(CALLERS, [200, 200, 200, 200, 200, 404, 403, 200, 403], strict=True)),
-    "approve": dict(zip(CALLERS, [200, 200, 403, 200, 403, 404, 403, 403, 403], strict=True)),
-    "reject": dict(zip(CALLERS, [200, 200, 403, 200, 403, 404, 403, 403, 403], strict=True)),
-    "cancel": dict(zip(CALLERS, [200, 200, 200, 403, 403, 404, 403, 403, 403], strict=True)),
+    "request": dict(zip(CALLERS, [201, 201, 201, 403, 403, 404, 403, 403, 404], strict=True)),
+    "discard": dict(zip(CALLERS, [200, 200, 200, 403, 403, 404, 403, 403, 404], strict=True)),
+    "detail": dict(zip(CALLERS, [200, 200, 200, 200, 200, 404, 403, 200, 404], strict=True)),
+    "approve": dict(zip(CALLERS, [200, 200, 403, 200, 403, 404, 403, 403, 404], strict=True)),
+    "reject": dict(zip(CALLERS, [200, 200, 403, 200, 403, 404, 403, 403, 404], strict=True)),
+    "cancel": dict(zip(CALLERS, [200, 200, 200, 403, 403, 404, 403, 403, 404], strict=True)),
     "claim": dict(zip(CALLERS, [403, 403, 403, 403, 403, 403, 200, 403, 400], strict=True)),
-    "result": dict(zip(CALLERS, [403, 403, 403, 403, 403, 403, 200, 403, 404], strict=True)),
+    "result": dict(zip(CALLERS, [403, 403, 403, 403, 403, 404, 200, 403, 404], strict=True)),
 }
 
 

@@ -321,3 +321,23 @@ def test_the_exception_page_pages_its_occurrences(support, integration):
     assert "Page 1 of 2" in first and 'href="?page=2">Older →</a>' in first
     second = client.get(f"/exceptions/{exception.pk}/", {"page": 2}).content.decode()
     assert "Page 2 of 2" in second and 'href="?page=1">← Newer</a>' in second
+
+
+def test_the_timeline_shows_the_opening_once(post_run, support):
+    from integrations.models import SyncException
+
+    assert post_run(f.run_doc("r1", failures=[f.failure_doc("TE-1")])).status_code in (200, 201)
+    exception = SyncException.objects.get()
+    html = browser(support).get(f"/exceptions/{exception.pk}/").content.decode()
+    timeline = html[html.index('id="timeline-h"') :]
+    items = timeline[: timeline.index("</ol>")].split("<li>")[1:]
+    assert [i for i in items if "Opened" in i] == [
+        i for i in items if "Opened</strong> · Opened by its first failure" in i
+    ]
+    assert len([i for i in items if "Opened" in i]) == 1
+    assert "exception.opened" not in timeline
+
+
+def test_an_exception_without_an_audited_opening_still_shows_when_it_opened(support, exc):
+    html = browser(support).get(f"/exceptions/{exc.pk}/").content.decode()
+    assert html[html.index('id="timeline-h"') :].count("Opened") == 1

@@ -40,6 +40,7 @@ def production(tmp_path_factory):
         DJANGO_ALLOWED_HOSTS="127.0.0.1,ops.northwind.example",
         OPSCONSOLE_SQLITE_PATH=str(tmp / "db.sqlite3"),
         OPSCONSOLE_STATIC_ROOT=str(tmp / "no-collectstatic"),
+        OPSCONSOLE_INSECURE_HTTP="1",  # gunicorn on plain HTTP, no TLS proxy in front
     )
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, cwd=ROOT, check=True)

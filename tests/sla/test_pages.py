@@ -18,7 +18,7 @@ def test_the_sla_page_shows_each_row_with_words_not_only_colour(november, client
     html = response.content.decode()
     assert "From 2026-11-01 00:00 -0500 to 2026-12-01 00:00 -0600" in html
     assert "✘ Missed" in html  # run success 93.3333% against 99%
-    assert "93.3333%" in html
+    assert "93.33%" in html and "93.3333%" not in html
     assert "✔ Met" in html  # billing-sync: 2 of 2 runs succeeded
     assert "Tenant-wide" in html and "All integrations" in html
     # Charts: plotly served locally, one daily attainment chart per pooled objective.
@@ -35,8 +35,8 @@ def test_a_bad_period_falls_back_to_the_current_month_with_a_message(daily, clie
     client.force_login(support)
     response = client.get("/t/contoso/sla/?period=2026-13")
     assert response.status_code == 200
-    assert "must be a month as YYYY-MM" in response.content.decode()
-    assert 'value="2026-12"' in response.content.decode()
+    assert "must be a month as YYYY-MM; showing the last closed month" in response.content.decode()
+    assert 'value="2026-11"' in response.content.decode()
 
 
 @time_machine.travel(utc(2026, 11, 12, 18), tick=False)
@@ -77,3 +77,57 @@ def test_pages_are_404_outside_reach_and_ask_anonymous_users_to_sign_in(daily, f
     client.logout()
     response = client.get("/t/contoso/sla/")
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def _chart(html, kind):
+    data = re.search(rf'<script id="chart-{kind}-data" type="application/json">(.*?)</script>', html).group(1)
+    return json.loads(data)
+
+
+@time_machine.travel(utc(2026, 12, 1, 12), tick=False)
+def test_the_first_day_of_a_month_opens_on_the_closed_month_and_the_new_one_is_too_early_to_judge(
+    november, client, support
+):
+    f.make_run_at(november[0].integration, utc(2026, 12, 1, 6), "failed", run_id="d-1201", failed=5)
+    client.force_login(support)
+    html = client.get("/t/contoso/sla/").content.decode()
+    assert 'value="2026-11"' in html and "This month is closed" in html
+    assert 'href="?period=2026-12"' in html and "Show the current month so far" in html
+
+    html = client.get("/t/contoso/sla/?period=2026-12").content.decode()
+    assert "current month, still open" in html and 'href="?period=2026-11"' in html
+    rows = re.findall(r'<tr class="sla-row.*?</tr>', html, re.S)
+    run_success = next(r for r in rows if "Run success" in r and "All integrations" in r)
+    assert "Too early to judge" in run_success
+    assert "Missed" not in run_success and "overspent" not in run_success and "0.00%" in run_success
+    # One day of data: a date axis over the whole month, the target drawn across it.
+    layout = _chart(html, "run_success")["layout"]
+    assert layout["xaxis"]["type"] == "date"
+    assert layout["xaxis"]["range"] == ["2026-12-01 00:00", "2026-12-31 23:59"]
+    target = _chart(html, "run_success")["data"][1]
+    assert target["name"] == "Target 99%" and target["x"] == ["2026-12-01", "2026-12-31"]
+
+
+@time_machine.travel(utc(2026, 12, 10), tick=False)
+def test_the_sla_table_names_integrations_with_two_decimals_and_burn_rates_only_on_the_open_month(
+    november, client, support
+):
+    client.force_login(support)
+    html = client.get("/t/contoso/sla/?period=2026-11").content.decode()
+    assert "Time expense posting" in html and "Billing sync" in html
+    assert ">time-expense-posting<" not in html and ">billing-sync<" not in html
+    assert "Burn 1 h / 6 h" not in html
+    assert not re.search(r"\d+\.\d{4}%", html)
+    html = client.get("/t/contoso/sla/?period=2026-12").content.decode()
+    assert "Burn 1 h / 6 h" in html
+
+
+@time_machine.travel(utc(2026, 12, 10, 12), tick=False)
+def test_a_burning_objective_is_marked_with_an_icon_that_ships_with_the_page(daily, client, support):
+    for minute in (1, 3, 30):
+        f.make_run_at(daily, utc(2026, 12, 10, 11, 60 - minute), "failed", failed=5)
+    client.force_login(support)
+    html = client.get("/t/contoso/sla/?period=2026-12").content.decode()
+    burning = re.search(r'<span class="badge met-false burning">(.*?)</span>', html, re.S).group(1)
+    assert "<svg" in burning and "Burning" in burning
+    assert not any(ord(c) > 0xFFFF for c in html)  # no emoji needing an emoji font

@@ -55,6 +55,9 @@ def month_of_runs(daily, contoso):
 def test_a_customer_opens_the_report_from_the_archive_with_its_charts(
     page, live_server, month_of_runs, customer_viewer, artifacts
 ):
+    # The first opening issues the report: on a busy machine, starting the
+    # chart renderer's Chromium can take a while.
+    page.set_default_timeout(120_000)
     signed_in(page, live_server, customer_viewer)
     page.goto(f"{live_server.url}/reports/contoso/")
     page.get_by_role("link", name=Month.parse(month_of_runs).label).first.click()

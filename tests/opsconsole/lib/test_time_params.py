@@ -17,6 +17,9 @@ from opsconsole.lib.time_params import instant_range, parse_instant
         ("2026-11-02T10:00:00.250+02:00", datetime(2026, 11, 2, 8, 0, 0, 250000, tzinfo=UTC)),
         # An unencoded "+" arrives as a space.
         ("2026-11-02T10:00:00 02:00", datetime(2026, 11, 2, 8, tzinfo=UTC)),
+        # The bounds themselves are instants every calendar can show.
+        ("1970-01-01T00:00:00Z", datetime(1970, 1, 1, tzinfo=UTC)),
+        ("2200-01-01", datetime(2200, 1, 1, tzinfo=UTC)),
     ],
 )
 def test_dates_and_timestamps_with_offsets_are_instants_in_utc(value, expected):
@@ -27,6 +30,23 @@ def test_dates_and_timestamps_with_offsets_are_instants_in_utc(value, expected):
 def test_anything_else_is_a_400_naming_the_parameter(value):
     with pytest.raises(ValidationError) as info:
         parse_instant(value, "to")
+    assert list(info.value.detail) == ["to"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "1969-12-31T23:59:59Z", "2200-01-02"],
+)
+def test_instants_outside_1970_to_2200_are_a_400_naming_the_parameter(value):
+    with pytest.raises(ValidationError) as info:
+        parse_instant(value, "to")
+    assert list(info.value.detail) == ["to"]
+    assert "1970" in str(info.value.detail["to"][0])
+
+
+def test_a_whole_last_day_reaches_past_the_calendar_end_as_a_400():
+    with pytest.raises(ValidationError) as info:
+        parse_instant("9999-12-31", "to", end_of_day=True)
     assert list(info.value.detail) == ["to"]
 
 

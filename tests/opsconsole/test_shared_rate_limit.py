@@ -1,0 +1,69 @@
+"""A key's request rate is one limit however many web processes answer
+(contract 8): the count lives in the shared cache (the database by default,
+Redis when REDIS_URL is set), not in each process's memory."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests import factories as f
+from tests.integrations.live_database import Database
+from tests.live_web import ROOT, gunicorn
+
+RATE = 6
+
+
+def statuses_across_two_processes(env, key, tmp_path):
+    """Status codes of 2 × RATE requests sent alternately to two gunicorns."""
+    log = tmp_path / "web.log"
+    with gunicorn(env, log) as first, gunicorn(env, log) as second:
+        headers = {"Authorization": f"Bearer {key}"}
+        return [
+            requests.get(f"{(first, second)[n % 2]}/api/v1/integrations", headers=headers, timeout=30).status_code
+            for n in range(2 * RATE)
+        ]
+
+
+def live_env(database, **extra):
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsconsole.settings",
+        "OPSCONSOLE_KEY_RATE": f"{RATE}/min",
+        "REDIS_URL": "",
+        **database.env(),
+        **extra,
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_web_processes_share_one_limit_in_the_database_cache(contoso, tmp_path):
+    key = f.make_key(contoso, ["read"])
+    codes = statuses_across_two_processes(live_env(Database(tmp_path)), key, tmp_path)
+    assert codes[:RATE] == [200] * RATE
+    assert codes[RATE:] == [429] * RATE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_web_processes_share_one_limit_in_redis(contoso, tmp_path):
+    key = f.make_key(contoso, ["read"])
+    env = live_env(Database(tmp_path), REDIS_URL="redis://127.0.0.1:6379/9")
+    codes = statuses_across_two_processes(env, key, tmp_path)
+    assert codes[:RATE] == [200] * RATE
+    assert codes[RATE:] == [429] * RATE
+
+
+def test_migrate_alone_creates_the_cache_table(tmp_path):
+    path = tmp_path / "fresh.sqlite3"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsconsole.settings",
+        "DATABASE_URL": f"sqlite:///{path}",
+        "REDIS_URL": "",
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, timeout=300)
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "opsconsole_cache" in tables
