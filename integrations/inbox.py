@@ -10,14 +10,15 @@ opening time.
 
 import datetime as dt
 
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Substr
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from integrations import query_params as params
 from integrations.access import exceptions_for
 from integrations.ingest.grouping import normalise_message
-from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority
+from integrations.models import OPEN_STATUSES, ExceptionStatus, Failure, Priority, SyncException
 from opsconsole.access import tenants_for
 
 SAVED_VIEWS = {
@@ -190,3 +191,17 @@ def filter_exceptions(user, query, *, default_open=False, now=None):
         only_open = True
     filters["view"] = view
     return urgency_order(qs, only_open), filters
+
+
+# Characters of the example message the inbox shows under a title.
+EXAMPLE_LIMIT = 200
+
+
+def example_messages(exceptions):
+    """{exception id: the message of its latest failure, bounded}: one real
+    example under the normalised title. One query for the page's exceptions."""
+    latest = Failure.objects.filter(exception=OuterRef("pk")).order_by("-occurred_at", "-id")
+    example = Substr(Subquery(latest.values("message")[:1]), 1, EXAMPLE_LIMIT + 1)
+    ids = [e.pk for e in exceptions]
+    rows = SyncException.objects.filter(pk__in=ids).annotate(example=example).values_list("pk", "example")
+    return {pk: text or "" for pk, text in rows}

@@ -111,10 +111,25 @@ def backlog_figure(starts, open_at_end):
 
 
 def response_times_figure(starts, mtta, mttr):
-    """Median acknowledge and resolve times, in business minutes."""
+    """Median acknowledge and resolve times, in business minutes. Without a
+    single acknowledged or resolved opening in the range the chart says so
+    instead of drawing empty axes around zero; times never go below zero."""
     fig = go.Figure()
+    if all(v is None for v in list(mtta) + list(mttr)):
+        fig.add_annotation(
+            text="No data: no exception was acknowledged or resolved in this range",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+        )
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return _layout(fig, "MTTA / MTTR", "")
     fig.add_trace(go.Scatter(x=starts, y=mtta, mode="lines+markers", name="Median time to acknowledge"))
     fig.add_trace(go.Scatter(x=starts, y=mttr, mode="lines+markers", name="Median time to resolve"))
+    fig.update_yaxes(rangemode="tozero")
     return _layout(fig, "MTTA / MTTR", "Business minutes")
 
 

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 
 from integrations.access import exceptions_for, integrations_for
 from integrations.errors import IllegalTransition, InvalidAssignee
-from integrations.inbox import SAVED_VIEWS, filter_exceptions
+from integrations.inbox import SAVED_VIEWS, example_messages, filter_exceptions
 from integrations.models import ExceptionStatus, Priority
 from integrations.sync_exceptions import staff
 from integrations.views.forms import BulkForm
@@ -92,7 +92,8 @@ def inbox(request):
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     clocks = clocks_for(rows, now)
-    items = [(e, clock_badge(clocks[e.pk])) for e in rows]
+    examples = example_messages(rows)
+    items = [(e, clock_badge(clocks[e.pk]), examples.get(e.pk, "")) for e in rows]
     may_act = can(request.user, Perm.ACT)
     tenants = list(tenants_for(request.user).order_by("name").only("slug", "name"))
     integrations = list(

@@ -1,6 +1,7 @@
 """The inbox, exception, integration and run pages as a person sees them."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -341,3 +342,15 @@ def test_the_timeline_shows_the_opening_once(post_run, support):
 def test_an_exception_without_an_audited_opening_still_shows_when_it_opened(support, exc):
     html = browser(support).get(f"/exceptions/{exc.pk}/").content.decode()
     assert html[html.index('id="timeline-h"') :].count("Opened") == 1
+
+
+def test_inbox_titles_show_one_real_message_under_the_normalised_title(support, exc, integration):
+    f.make_failure(exc, record_id="TE-1002", message="Project P-4711 is closed in the ERP")
+    hostile = f.make_exception(integration, priority="P3", title="Value <s> is bad", error_code="E2")
+    f.make_failure(hostile, record_id="TE-9", message="<script>alert(1)</script>" + "x" * 5000)
+    html = browser(support).get("/inbox/").content.decode()
+    assert "Project P-&lt;n&gt; is closed in the ERP" in html
+    assert "e.g. “Project P-4711 is closed in the ERP”" in html
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    example = re.search(r'<div class="example-message[^>]*>(.*?)</div>', html[html.index("alert(1)") - 400 :], re.S)
+    assert len(example.group(1)) < 400  # bounded, not the worker's 5,000 characters

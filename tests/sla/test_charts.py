@@ -37,3 +37,19 @@ def test_plot_text_bounds_and_drops_control_characters():
 def test_a_title_with_markup_is_inert():
     fig = charts.attainment_figure(["2026-11-10"], [99.0], 99.0, "Run success: <i>Contoso</i>")
     assert json.loads(charts.figure_json(fig))["layout"]["title"]["text"] == "Run success: &lt;i&gt;Contoso&lt;/i&gt;"
+
+
+def test_response_times_without_openings_say_no_data_instead_of_a_zero_line():
+    fig = json.loads(
+        charts.figure_json(charts.response_times_figure(["2026-11-01", "2026-11-02"], [None, None], [None, None]))
+    )
+    assert fig["data"] == []
+    assert fig["layout"]["annotations"][0]["text"].startswith("No data")
+
+
+def test_response_times_start_at_zero():
+    fig = json.loads(
+        charts.figure_json(charts.response_times_figure(["2026-11-01", "2026-11-02"], [0.0, 0.0], [None, 3.0]))
+    )
+    assert fig["layout"]["yaxis"]["rangemode"] == "tozero"
+    assert [t["name"] for t in fig["data"]] == ["Median time to acknowledge", "Median time to resolve"]
