@@ -199,6 +199,34 @@ class RunDay(RollupFields):
         return f"{self.integration_id} {self.day}"
 
 
+class LagMonth(models.Model):
+    """The lag histograms of one integration's day rows (``RunDay``) over one
+    month of the tenant's calendar, added up: what the freshness objective
+    reads for the whole months of a window, so that its cost does not grow
+    with the number of distinct lag minutes of each day. Always the exact sum
+    of the month's day rows: ``sla.rollups`` rewrites it from them whenever
+    it writes one of them, in the same transaction."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="lag_months")
+    month = models.DateField()  # first day of the local month
+    lag_hist = models.JSONField(default=dict, blank=True)
+    updated = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One row per integration and month; the rollup writer upserts by it.
+            models.UniqueConstraint(fields=["integration", "month"], name="lagmonth_integration_month"),
+        ]
+        indexes = [
+            # The portfolio reads every integration of many tenants for one month.
+            models.Index(fields=["tenant", "month"], name="lagmonth_tenant_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.integration_id} {self.month:%Y-%m}"
+
+
 class IssuedReport(models.Model):
     """One issued version of a tenant's report for a closed month (contract 5):
     the PDF and CSV bytes exactly as served, and the figures the HTML shows.

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from integrations.models import Integration, Run, Trigger
 from opsconsole.models import Tenant
+from sla import lag_months
 from sla.compute import RunAgg, Skeleton, clip, inside, merge, ts
 from sla.models import MaintenanceWindow, RunDay, RunHour
 
@@ -207,6 +208,7 @@ def _lock(keys, pairs):
     ids = sorted(
         {_lock_key("h", pk, s) for pk, ks in keys.items() for s, _e, _d in ks}
         | {_lock_key("d", pk, d.isoformat()) for pk, days in pairs.items() for d in days}
+        | {_lock_key("m", pk, lag_months.month_of(d).isoformat()) for pk, days in pairs.items() for d in days}
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [ids])
@@ -289,6 +291,7 @@ def _refresh(tenant, keys, integrations, windows):
     RunDay.objects.bulk_create(
         days, update_conflicts=True, unique_fields=["integration", "day"], update_fields=FIELDS, batch_size=1000
     )
+    lag_months.write(tenant.pk, {pk: {lag_months.month_of(d) for d in ds} for pk, ds in pairs.items()})
     return days
 
 
@@ -424,7 +427,7 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None, read
     floor = retention_floor(tenant, now)
     by_pk = {i.pk: i for i in integrations}
     expected = _basis_checker(tenant, integrations, windows)
-    rows, hists = read if read is not None else (_read_days(integrations, first_day, last_day), None)
+    rows, hists = read if read is not None else _read_days(integrations, first_day, last_day)
     stale = {}
     for row in rows:
         if row[-1] != expected(row[0], row[1]):
@@ -435,10 +438,9 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None, read
     if stale:
         for pk, days in stale.items():
             build_days(tenant, by_pk[pk], min(days), max(days), windows[pk])
-        rows, hists = _read_days(integrations, first_day, last_day), None
-    summed = hists is not None
-    hists = {pk: dict((hists or {}).get(pk, {})) for pk in out}
-    for pk, _day, su, pa, fa, ru, rs, rf, rk, hist, first, last, late, _basis in rows:
+        rows, hists = _read_days(integrations, first_day, last_day)
+    hists = {pk: hists.get(pk, {}) for pk in out}
+    for pk, _day, su, pa, fa, ru, rs, rf, rk, _hist, first, last, late, _basis in rows:
         agg, sk = out[pk]
         agg.succeeded += su
         agg.partial += pa
@@ -447,10 +449,6 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None, read
         agg.rec_succeeded += rs
         agg.rec_failed += rf
         agg.rec_skipped += rk
-        if not summed:
-            h = hists[pk]
-            for k, v in (hist or {}).items():
-                h[k] = h.get(k, 0) + v
         eg = eg_seconds(by_pk[pk])
         out[pk] = (agg, sk.join(Skeleton(first, last, [], late or 0.0), eg if eg is not None else float("inf")))
     for pk, h in hists.items():
@@ -459,37 +457,24 @@ def load_days(tenant, integrations, first_day, last_day, windows, now=None, read
 
 
 def _read_days(integrations, first_day, last_day):
-    return list(
-        RunDay.objects.filter(integration__in=integrations, day__gte=first_day, day__lte=last_day)
-        .order_by("integration_id", "day")
-        .values_list(*DAY_FIELDS)
-    )
+    """(day rows with ``lag_hist`` None, their histograms summed by integration)."""
+    fields = [f for f in DAY_FIELDS if f != "lag_hist"]
+    qs = RunDay.objects.filter(integration__in=integrations, day__gte=first_day, day__lte=last_day)
+    rows = [(*r[:9], None, *r[9:]) for r in qs.order_by("integration_id", "day").values_list(*fields)]
+    return rows, lag_months.hists_over(first_day, last_day, integration_ids=[i.pk for i in integrations])
 
 
 def read_days_many(tenant_ids, first_day, last_day):
     """(day rows as ``load_days`` reads them but with ``lag_hist`` None,
     {integration_id: {minutes: runs}} summed over the rows) of every
     integration of ``tenant_ids`` over [first_day, last_day]: what
-    ``load_days(read=...)`` takes. The histograms are added up by the
-    database, so that a month of a thousand integrations does not decode
-    thirty thousand JSON documents in Python."""
+    ``load_days(read=...)`` takes. The histograms of whole months come from
+    the month rows (``sla.lag_months``), so a month of a thousand
+    integrations decodes a thousand small documents, not thirty thousand."""
     fields = [f for f in DAY_FIELDS if f != "lag_hist"]
     qs = RunDay.objects.filter(tenant_id__in=tenant_ids, day__gte=first_day, day__lte=last_day)
     rows = [(*r[:9], None, *r[9:]) for r in qs.order_by("integration_id", "day").values_list(*fields)]
-    table = RunDay._meta.db_table
-    each = "jsonb_each_text(d.lag_hist)" if connection.vendor == "postgresql" else "json_each(d.lag_hist)"
-    cast = "h.value::bigint" if connection.vendor == "postgresql" else "h.value"
-    marks = ", ".join(["%s"] * len(tenant_ids)) or "NULL"
-    sql = (
-        f"SELECT d.integration_id, h.key, SUM({cast}) FROM {table} d, {each} h "  # noqa: S608 - no user text
-        f"WHERE d.tenant_id IN ({marks}) AND d.day >= %s AND d.day <= %s GROUP BY d.integration_id, h.key"
-    )
-    hists = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*tenant_ids, first_day, last_day])
-        for pk, key, total in cursor.fetchall():
-            hists.setdefault(pk, {})[int(key)] = int(total)
-    return rows, hists
+    return rows, lag_months.hists_over(first_day, last_day, tenant_ids=tenant_ids)
 
 
 def bucket_span(tenant, lo, hi):
