@@ -66,3 +66,30 @@ def test_a_worker_error_class_with_a_link_is_plain_text_in_the_trends_legend(pag
     assert legend.locator("a").count() == 0
     assert page.locator("#chart-failures a[href*='evil']").count() == 0
     assert link in legend.text_content()
+
+
+BROKEN_WORDS_JS = """(sel) => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.querySelector(sel), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const re = /\\S+/g; let m;
+    while ((m = re.exec(node.textContent))) {
+      const range = document.createRange();
+      range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_no_word_of_the_sla_table_is_broken_inside_a_word(page, live_server, daily, support, width):
+    start, period = last_month()
+    f.make_run_at(daily, start.replace(day=2), "succeeded", succeeded=10)
+    signed_in(page, live_server, support)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/t/contoso/sla/?period={period}")
+    assert page.evaluate(BROKEN_WORDS_JS, "table.sla-table") == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
