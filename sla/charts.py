@@ -9,7 +9,7 @@ through ``plot_text`` first, here and in any chart built elsewhere."""
 
 import html
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 
@@ -68,15 +68,20 @@ def attainment_figure(days, attained, target, title, period=None):
             )
         )
         # Half a day either side so the first and last points are not cut in half.
-        fig.update_xaxes(
-            type="date", tickformat="%d %b", range=[f"{first} 00:00", f"{last} 23:59"], dtick=_dtick(first, last)
-        )
+        fig.update_xaxes(type="date", tickformat="%d %b", range=_date_range(first, last), dtick=_dtick(first, last))
     values = [v for v in attained if v is not None] + [target]
     fig.update_yaxes(range=[max(0.0, min(values) - 1.0), 100.5], ticksuffix="%")
     return _layout(fig, title, "Attained")
 
 
 DAY_MS = 86_400_000
+
+
+def _date_range(first, last):
+    """The axis from half a day before ``first`` to half a day after ``last``:
+    a point on the first or last day is drawn whole, not cut by the edge."""
+    before = date.fromisoformat(first) - timedelta(days=1)
+    return [f"{before} 12:00", f"{last} 12:00"]
 
 
 def _dtick(first, last):

@@ -103,7 +103,7 @@ def test_the_first_day_of_a_month_opens_on_the_closed_month_and_the_new_one_is_t
     # One day of data: a date axis over the whole month, the target drawn across it.
     layout = _chart(html, "run_success")["layout"]
     assert layout["xaxis"]["type"] == "date"
-    assert layout["xaxis"]["range"] == ["2026-12-01 00:00", "2026-12-31 23:59"]
+    assert layout["xaxis"]["range"] == ["2026-11-30 12:00", "2026-12-31 12:00"]
     target = _chart(html, "run_success")["data"][1]
     assert target["name"] == "Target 99%" and target["x"] == ["2026-12-01", "2026-12-31"]
 
