@@ -5,7 +5,7 @@ truncation marker (section 3.5) instead of failing the page that shows it."""
 
 from django.db import models
 
-from integrations.ingest.scrub import DEFAULT_FIELDS, HEAD_BYTES, scrub_json_text
+from integrations.scrub import DEFAULT_FIELDS, HEAD_BYTES, scrub_json_text
 
 
 class WorkerJSONField(models.JSONField):

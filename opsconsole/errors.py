@@ -3,12 +3,14 @@ shape, everything else ``{"detail": "…"}``; nothing malformed becomes a 500.""
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.html import escape
+from django.utils.module_loading import import_string
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -45,10 +47,8 @@ def _outside_reach(exc, context):
     request, view = context.get("request"), context.get("view")
     if request is None or not getattr(getattr(request, "user", None), "is_authenticated", False):
         return None
-    from integrations.access import check_reach
-
     try:
-        check_reach(request, getattr(view, "kwargs", None) or {})
+        import_string(settings.OPSCONSOLE_REACH_CHECK)(request, getattr(view, "kwargs", None) or {})
     except Http404 as missing:
         return exceptions.NotFound(str(missing) or "Not found.")
     except exceptions.APIException:

@@ -188,6 +188,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # The bottom floor (opsconsole) imports no app: what it needs of one is named here.
 OPSCONSOLE_KEY_LOOKUP = "integrations.keys.authenticate"
+# The API's error handler asks this whether a request names something outside
+# the caller's reach (404 before 403, contract section 2).
+OPSCONSOLE_REACH_CHECK = "integrations.reach.check_reach"
 # Callables returning Prometheus text lines for /metrics, each app's gauges.
 OPSCONSOLE_METRICS_GAUGES = ["integrations.metrics.open_exceptions", "alerts.metrics.lines"]
 

@@ -36,7 +36,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from integrations import events
-from integrations.ingest import scrub as scrubbing
+from integrations import scrub as scrubbing
 from integrations.ingest.recoveries import recover
 from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
 from integrations.ingest.writes import insert_logs, upsert_failures, upsert_runs

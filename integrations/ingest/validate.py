@@ -16,7 +16,7 @@ import math
 import re
 import uuid
 
-from integrations.ingest import scrub as scrubbing
+from integrations import scrub as scrubbing
 from integrations.ingest.grouping import grouping_key, key_hash, normalise_message
 from integrations.ingest.run_schema import FAILURE, LOG, MAX_INT, RECORD_REF, RECORDS, RUN
 from opsconsole.lib import time_params

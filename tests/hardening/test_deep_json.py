@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from integrations.ingest.scrub import DEFAULT_FIELDS, MAX_DEPTH, TooDeep, scrub, scrub_json_text
 from integrations.models import Failure
+from integrations.scrub import DEFAULT_FIELDS, MAX_DEPTH, TooDeep, scrub, scrub_json_text
 from opsconsole.lib.visible import json_text
 from tests import factories as f
 

@@ -5,9 +5,9 @@ import copy
 import pytest
 from django.core.cache import cache
 
-from integrations.ingest.scrub import MAX_DEPTH
 from integrations.keys import revoke_key
 from integrations.models import Failure, Replay, ReplayStatus, Run, RunLog, SyncException
+from integrations.scrub import MAX_DEPTH
 from opsconsole import metrics
 from opsconsole.throttling import KeyRateThrottle
 from tests import factories as f

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from integrations.ingest import scrub
+from integrations import scrub
 from integrations.ingest.run_schema import FAILURE, RUN
 from integrations.ingest.validate import Context, Invalid, validate_run
 

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from integrations.ingest.scrub import DEFAULT_FIELDS, bounded, fields_for, scrub
 from integrations.models import Failure, Run, RunLog
+from integrations.scrub import DEFAULT_FIELDS, bounded, fields_for, scrub
 from tests import factories as f
 
 R = "[redacted]"
