@@ -35,6 +35,8 @@ BASE_URL = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{BASE_URL}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsconsole.settings")
 os.environ.setdefault("OPSCONSOLE_PLAIN_STATIC", "1")
+os.environ.setdefault("OPSCONSOLE_INSECURE_HTTP", "1")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
 
 MONTH_START = datetime(2026, 10, 1, 5, tzinfo=UTC)  # Oct 1 00:00 CDT
 MONTH_END = datetime(2026, 11, 1, 5, tzinfo=UTC)
