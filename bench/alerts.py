@@ -34,6 +34,8 @@ DB = "oc_alerts_bench"
 BASE_URL = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 os.environ["DATABASE_URL"] = f"{BASE_URL}/{DB}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsconsole.settings")
+os.environ.setdefault("OPSCONSOLE_INSECURE_HTTP", "1")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
 os.environ["OPSCONSOLE_Q_SYNC"] = "1"  # the per-tenant checks run inline, timed with the pass
 
 

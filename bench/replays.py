@@ -133,6 +133,8 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsconsole.settings")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
     os.environ.setdefault("OPSCONSOLE_PLAIN_STATIC", "1")
+    os.environ.setdefault("OPSCONSOLE_INSECURE_HTTP", "1")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
     create_database(args.database)
     integration, support, manager = setup()
 
