@@ -309,6 +309,13 @@ class SyncException(models.Model):
     # resolve once acknowledged; null when closed or no objective applies.
     # Kept by sla.clock (next_deadline, refresh_due); the inbox orders by it.
     due_at = models.DateTimeField(null=True, blank=True)
+    # Money held up (contract 4.1, 1.1): the sum of the amounts of the latest
+    # failure of each record still failed, replay_requested or replay_failed
+    # (null when none carries an amount), and the earliest book close among
+    # the months those failures occurred in. Kept by every writer that
+    # changes a record's state.
+    open_amount = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    close_deadline = models.DateTimeField(null=True, blank=True)
 
     objects = SyncExceptionQuerySet.as_manager()
 
@@ -385,6 +392,10 @@ class Failure(models.Model):
     source_changed_at = models.DateTimeField(null=True, blank=True)
     payload = WorkerJSONField(null=True, blank=True)
     response = WorkerJSONField(null=True, blank=True)
+    # The money this record carries (contract 3.1, 1.1): exact, never a float;
+    # at most 999,999,999,999.9999 in the tenant's currency.
+    amount = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, db_default="")
     state = models.CharField(max_length=20, choices=FailureState.choices, default=FailureState.FAILED)
     received_at = models.DateTimeField(default=timezone.now)
 

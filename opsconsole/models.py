@@ -67,6 +67,11 @@ class Tenant(models.Model):
     system_of_record = models.JSONField(default=dict, blank=True)
     # E-mail addresses the monthly report is sent to (configuration: report_recipients).
     report_recipients = models.JSONField(default=list, blank=True)
+    # ISO 4217 code of this tenant's amounts (contract 1.1, configuration: currency).
+    currency = models.CharField(max_length=3, default="USD")
+    # Books of a month close at the end of this business day of the next month
+    # (configuration: close.business_day, 1-10); null: no close configured.
+    close_business_day = models.PositiveSmallIntegerField(null=True, blank=True)
     created = models.DateTimeField(default=dj_timezone.now)
 
     objects = TenantQuerySet.as_manager()
