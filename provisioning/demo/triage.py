@@ -40,13 +40,17 @@ PLANS = {
 
 
 class Triage:
-    def __init__(self, tenant, staff, users):
+    """``leave``: error codes of exceptions nobody has looked at yet (the
+    history's fresh failures of the last hours): no action is planned on them."""
+
+    def __init__(self, tenant, staff, users, leave=()):
         self.tenant = tenant
         self.staff = list(staff)
         self.by_pk = {u.pk: u for u in users}
         self.by_email = {u.email: u for u in users}
         self.rng = random.Random(f"triage/{tenant.slug}")  # noqa: S311 - demo data
         self.queue = []
+        self.leave = set(leave)
         self.seq = 0
         self.last_opening = (
             ExceptionOpening.objects.filter(tenant=tenant).order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -71,6 +75,8 @@ class Triage:
     def _plan(self, opening):
         rng = self.rng
         exception = opening.exception
+        if exception.error_code in self.leave:
+            return
         assignee = self.by_pk.get(exception.assignee_id)
         actor = assignee.email if assignee else rng.choice(self.staff)
         start = opening.opened_at
