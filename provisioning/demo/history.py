@@ -246,8 +246,8 @@ def flows():
             money={"revenue_schedule": (4_000, 150_000)},
             # The ERP vendor's incidents: every run in them fails (the missed objective).
             incidents=[
-                (7 * 24 + 6, 36, "Business Central API unavailable: 503 Service Unavailable (vendor incident)"),
-                (23 * 24 + 2, 36, "Business Central API unavailable: 503 Service Unavailable (vendor incident)"),
+                (7 * 24 + 6, 48, "Business Central API unavailable: 503 Service Unavailable (vendor incident)"),
+                (23 * 24 + 2, 48, "Business Central API unavailable: 503 Service Unavailable (vendor incident)"),
             ],
             fresh=[
                 Fresh(

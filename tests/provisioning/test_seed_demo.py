@@ -142,8 +142,11 @@ def test_the_demo_month_is_believable(db):
     # Contoso's time posting runs late on a fixed share of runs: its own freshness objective is at risk.
     assert verdicts[("contoso", "freshness", "time-expense-posting", None)] == "at-risk"
     # The one missed objective has a visible cause: the ERP vendor's incident failed every run.
-    missed = [k for k, v in verdicts.items() if v == "missed"]
-    assert missed == [("fabrikam", "run_success", "revenue-recognition", None)], missed
+    missed = {k for k, v in verdicts.items() if v == "missed"}
+    revrec_missed = ("fabrikam", "run_success", "revenue-recognition", None)
+    assert revrec_missed in missed
+    # (Fabrikam's run success of all integrations pools it with a healthy one: at risk or missed.)
+    assert missed <= {revrec_missed, ("fabrikam", "run_success", None, None)}, missed
     revrec = Integration.objects.get(tenant__slug="fabrikam", slug="revenue-recognition")
     incident_runs = Run.objects.filter(integration=revrec, status="failed", started_at__gte=NOW - timedelta(days=8))
     assert incident_runs.count() >= 6
