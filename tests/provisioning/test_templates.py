@@ -340,3 +340,13 @@ def test_an_error_after_a_template_change_leaves_every_integration_as_it_was(wor
     assert integration("time-expense-posting").grace_minutes == 10
     assert Tenant.objects.get(slug="contoso").close_business_day == 3
     assert len(config_audit()) == 1
+
+
+def test_an_integration_writing_a_key_as_null_keeps_it_empty(workdir, doc):
+    contoso_integration(doc, "master-data-sync")["schedule"] = None
+    out = apply(workdir, doc, "--dry-run")
+    assert "contoso/master-data-sync takes from template master-data-sync: pattern, entities, mode," in out
+    assert "keeps its own schedule" in out
+    apply(workdir, doc)
+    found = integration("master-data-sync")
+    assert (found.every_minutes, found.grace_minutes, found.pattern) == (None, None, "master_data_sync")
