@@ -40,6 +40,8 @@ class Changes:
         # [TemplateUse]: what each integration took from its template
         # (contract 1.1), shown by ``apply_config --dry-run``.
         self.template_uses = []
+        # Pks of tenants whose book close, time zone or business hours changed.
+        self.close_moved = []
 
     def create(self, kind, name):
         self.created[kind].append(name)
@@ -130,7 +132,9 @@ def apply_document(document, *, base_dir=None, prune=False, dry_run=False, actor
             # of the partner's open exceptions (the inbox order).
             refresh_due_of_tenants(Tenant.objects.filter(partner=writer.partner).values_list("pk", flat=True))
         if not dry_run:
-            _close_moved(changes, writer.partner)
+            # Tenants whose open exceptions' close deadlines move: the one
+            # place to recompute them after a configuration change.
+            changes.close_moved = _close_moved(changes, writer.partner)
         if changes and not dry_run:
             data = {"source": source, "prune": prune, **changes.as_data()}
             audit.record(

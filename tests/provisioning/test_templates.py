@@ -350,3 +350,16 @@ def test_an_integration_writing_a_key_as_null_keeps_it_empty(workdir, doc):
     apply(workdir, doc)
     found = integration("master-data-sync")
     assert (found.every_minutes, found.grace_minutes, found.pattern) == (None, None, "master_data_sync")
+
+
+def test_a_change_of_close_or_calendar_names_the_tenants_whose_close_deadlines_move(workdir, doc):
+    from provisioning.config import apply_document
+
+    assert apply_document(copy.deepcopy(doc), base_dir=workdir).close_moved == []
+    contoso = Tenant.objects.get(slug="contoso")
+    doc["tenants"][0]["close"] = {"business_day": 4}
+    assert apply_document(copy.deepcopy(doc), base_dir=workdir).close_moved == [contoso.pk]
+    doc["tenants"][0]["retention_days"] = 100
+    assert apply_document(copy.deepcopy(doc), base_dir=workdir).close_moved == []
+    doc["tenants"][0]["business_hours"]["start"] = "09:00"
+    assert apply_document(copy.deepcopy(doc), base_dir=workdir).close_moved == [contoso.pk]
