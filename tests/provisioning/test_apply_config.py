@@ -53,15 +53,9 @@ def minimal(document):
 
 
 @pytest.fixture
-def full_doc():
-    """The example configuration as a dict, templates and all."""
-    return copy.deepcopy(load_file(EXAMPLE))
-
-
-@pytest.fixture
-def doc(full_doc):
+def doc():
     """The minimal document, to be changed by each test."""
-    return minimal(full_doc)
+    return minimal(copy.deepcopy(load_file(EXAMPLE)))
 
 
 @pytest.fixture
