@@ -178,6 +178,12 @@ def _contoso(today, next_saturday):
             },
             {"match": {"error_class": "duplicate"}, "priority": "P4"},
             {
+                "match": {"integration": "billing-milestone-sync", "error_code": "NS-CUST-404"},
+                "priority": "P2",
+                "runbook": "Ask Contoso's billing team to create the customer in NetSuite (or fix its external id), "
+                "then replay the milestones.",
+            },
+            {
                 "match": {"integration": "billing-milestone-sync", "entity": "invoice", "min_amount": 20000},
                 "priority": "P1",
                 "runbook": "A large invoice is held up: tell Contoso's billing lead today; fix the customer in "
