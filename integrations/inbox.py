@@ -60,6 +60,16 @@ class OpenFirst:
     def count(self):
         return self.open_count() + self.rest.count()
 
+    def count_upto(self, limit):
+        """The number of rows, counting no further than ``limit`` (what
+        opsconsole.lib.paging.CappedPaginator asks). The open part's count is
+        kept capped too: a page inside the cap never reaches past it."""
+        if self._open_count is None:
+            self._open_count = self.open[:limit].count()
+        if self._open_count >= limit:
+            return limit
+        return self._open_count + self.rest[: limit - self._open_count].count()
+
     def __len__(self):
         return self.count()
 
