@@ -65,10 +65,11 @@ class OpenFirst:
         opsconsole.lib.paging.CappedPaginator asks). The open part's count is
         kept capped too: a page inside the cap never reaches past it."""
         if self._open_count is None:
-            self._open_count = self.open[:limit].count()
+            # Unordered: counting needs no sort, whichever index the filter takes.
+            self._open_count = self.open.order_by()[:limit].count()
         if self._open_count >= limit:
             return limit
-        return self._open_count + self.rest[: limit - self._open_count].count()
+        return self._open_count + self.rest.order_by()[: limit - self._open_count].count()
 
     def __len__(self):
         return self.count()

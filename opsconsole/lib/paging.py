@@ -29,6 +29,8 @@ class CappedPaginator(Paginator):
             return rows.count_upto(limit)
         if isinstance(rows, list | tuple):
             return min(len(rows), limit)
+        if not rows.query.distinct:
+            rows = rows.order_by()  # a count needs no sort; a DISTINCT keeps its index order
         return rows[:limit].count()
 
     @property
