@@ -4,14 +4,18 @@ Seeds a database of its own (default ``oc_triage_bench``) by COPY with
 100,000 exceptions and 2,000,000 failures (in 200,000 runs) across 20
 tenants, then measures with Django's test client:
 
-1. the inbox's first page (``/inbox/``) for a support user;
+1. the inbox's first page (``/inbox/``) for a support user, by urgency and
+   by money (``order=amount``: 70% of the failures carry an amount, and the
+   exceptions' open amounts and book-close deadlines are computed by the
+   console's own ``sync_exceptions.money``);
 2. the page of the exception with the most occurrences (``/exceptions/<id>/``);
 3. the number of queries of the inbox at page_size 25 and 100.
 
 Prints the median and 95th percentile of each (and of a few other inbox
 views, for information) and fails (exit status 1) when the 95th percentile
-of the inbox's first page or of an exception page is over 150 ms, or when
-the query count grows with page size.
+of the inbox's first page (by urgency or by amount) or of an exception page
+is over 150 ms, or when the query count grows with page size. The load
+average is printed with the figures.
 
     .venv/bin/python bench/inbox.py [--reseed] [--requests 60] [--scale 1]
         [--database-url postgres://postgres@127.0.0.1:5432/oc_triage_bench]
@@ -140,6 +144,7 @@ def seed():
             timezone=zones[n % len(zones)],
             business_hours=hours if n % 3 else None,
             plan=plan,
+            close_business_day=3 if n % 2 else None,
         )
         for n in range(TENANTS)
     ]
@@ -282,7 +287,7 @@ def seed():
         cur.copy(
             "COPY integrations_failure (run_id, tenant_id, integration_id, exception_id, entity, record_id, "
             "operation, error_code, error_class, message, fingerprint, occurred_at, payload, response, state, "
-            "received_at) FROM STDIN"
+            "received_at, amount) FROM STDIN"
         ) as copy,
     ):
         for n in range(FAILURES):
@@ -311,6 +316,7 @@ def seed():
                     response,
                     "failed",
                     _ts(at),
+                    f"{(n * 7919) % 2_000_000 / 100:.2f}" if n % 10 < 7 else None,
                 )
             )
             if n and n % 500_000 == 0:
@@ -328,6 +334,18 @@ def seed():
 
     filled = refresh_due_of_tenants(Tenant.objects.values_list("pk", flat=True))
     print(f"deadlines computed: {filled:,} ({time.perf_counter() - started:.1f}s)")
+    # Open amounts and close deadlines, as ingest would have kept them.
+    from django.db import transaction
+
+    from integrations.sync_exceptions import money
+
+    ids = list(SyncException.objects.order_by("pk").values_list("pk", flat=True))
+    priced = 0
+    for i in range(0, len(ids), 5000):
+        with transaction.atomic():
+            money.lock(ids[i : i + 5000])
+            priced += money.recompute(ids[i : i + 5000])
+    print(f"open amounts computed: {priced:,} ({time.perf_counter() - started:.1f}s)")
     with connection.cursor() as cursor:
         for table in (
             "integrations_run",
@@ -390,6 +408,10 @@ def main():
         ("inbox, first page (25)", "/inbox/", True),
         ("exception page (heaviest)", f"/exceptions/{heaviest[0]}/", True),
         ("exception page (typical)", f"/exceptions/{heaviest[0] + EXCEPTIONS // 20}/", True),
+        ("inbox, order=amount", "/inbox/?order=amount", True),
+        ("inbox, order=close", "/inbox/?order=close", False),
+        ("inbox, blocking close", "/inbox/?view=blocking-close", False),
+        ("API exceptions, open, order=amount", "/api/v1/exceptions?status=open,acknowledged&order=amount", False),
         ("inbox, first page (100)", "/inbox/?page_size=100", False),
         ("inbox, P1 filter", "/inbox/?priority=P1", False),
         ("inbox, one tenant", "/inbox/?tenant=tenant-03", False),
@@ -400,6 +422,7 @@ def main():
         ("API occurrences (heaviest)", f"/api/v1/exceptions/{heaviest[0]}/occurrences?page_size=25", False),
         ("API runs, one tenant", "/api/v1/runs?tenant=tenant-03&page_size=25", False),
     ]
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"{'page':34} {'median ms':>10} {'p95 ms':>10}")
     for label, url, gated in pages:
         median, p95 = timed(client, url, args.requests)
@@ -412,6 +435,7 @@ def main():
         failures.append("the inbox's query count grows with its page size")
     exc_small = queries(client, f"/exceptions/{heaviest[0]}/")
     print(f"queries: exception page -> {exc_small}")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     for line in failures:
         print(f"FAIL {line}")
     return 1 if failures else 0

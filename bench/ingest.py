@@ -2,17 +2,23 @@
 gunicorn on PostgreSQL, compared with PostgreSQL's own COPY rate for the same
 rows. A script, not a test:
 
-    python bench/ingest.py [--runs 20000] [--batch 500] [--clients 4]
+    python bench/ingest.py [--runs 20000] [--batch 500] [--clients 4] [--rounds 10]
 
 1. drop and create the database ``oc_bench_ingest`` and migrate it;
-2. create a partner, tenant, integration and ingest key through Django;
+2. create a partner, tenant, two integrations and an ingest key through Django;
 3. start gunicorn (2 workers x 2 threads) on it;
 4. post the runs (3 failures and 5 log lines each) in batches from client
-   threads and time them; read the workers' peak RSS (VmHWM);
-5. check that every run sent is stored (exit status 1 if not);
+   threads and time them, twice over in the same run: the same documents
+   without amounts into one integration and with an ``amount`` on every
+   failure (contract 3.1, 1.1) into the other, alternating in ``--rounds``
+   rounds so that both see the same machine load; read the workers' peak
+   RSS (VmHWM);
+5. check that every run sent is stored, and that the open amounts equal
+   the amounts sent (exit status 1 if not);
 6. COPY the same rows (1 run, 3 failures, 5 logs per run) into tables with
    the unique keys and indexes an ingest path needs, from one process;
-7. print both rates, their ratio and the peak RSS.
+7. print the rates with and without amounts and their ratio (target: within
+   5%), the rate against COPY, the peak RSS and the load average.
 """
 
 import argparse
@@ -28,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -84,6 +91,7 @@ t = Tenant.objects.create(partner=p, slug="bench", name="Bench", scrub_fields=["
 s = System.objects.create(tenant=t, slug="psa", kind="psa")
 e = System.objects.create(tenant=t, slug="erp", kind="erp")
 Integration.objects.create(tenant=t, slug="time-expense-posting", name="T&E", source=s, target=e)
+Integration.objects.create(tenant=t, slug="billing-money", name="T&E with amounts", source=s, target=e)
 print(create_key(name="bench", tenant=t)[1])
 """
     out = subprocess.run(
@@ -157,9 +165,15 @@ def peak_rss_kib(pid):
     return 0
 
 
-def make_runs(n, seed=7):
+def amount_of(i, j):
+    """A deterministic amount with up to two decimals, 0 to 4,999.99."""
+    return ((i * 37 + j * 11) % 500_000) / 100
+
+
+def make_runs(n, seed=7, amounts=False, integration="time-expense-posting"):
     """``n`` run documents, 3 failures and 5 log lines each; failures spread
-    over about 200 exceptions (error codes and message shapes)."""
+    over about 200 exceptions (error codes and message shapes); with
+    ``amounts``, every failure carries one (the same documents otherwise)."""
     rnd = random.Random(seed)
     start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     runs = []
@@ -181,10 +195,12 @@ def make_runs(n, seed=7):
             }
             if rnd.random() < 0.7:
                 item["error_code"] = f"ERP-{4000 + rnd.randrange(40)}"
+            if amounts:
+                item["amount"] = amount_of(i, j)
             failures.append(item)
         runs.append(
             {
-                "integration": "time-expense-posting",
+                "integration": integration,
                 "run_id": f"bench-{i}",
                 "status": "partial",
                 "started_at": began.isoformat().replace("+00:00", "Z"),
@@ -347,6 +363,46 @@ def copy_rate(runs):
     return len(runs) / elapsed
 
 
+def backend_cpu(conn):
+    """{pid: CPU seconds} of the PostgreSQL backends serving the benchmark's
+    database (the web workers keep their connections, CONN_MAX_AGE)."""
+    rows = conn.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DB]
+    ).fetchall()
+    found = {}
+    for (pid,) in rows:
+        try:
+            found[pid] = cpu_seconds(pid)
+        except OSError:
+            pass
+    return found
+
+
+def post_compared(port, key, plain, money, clients, rounds, workers):
+    """Post the two lists of bodies alternately in ``rounds`` rounds (which
+    kind goes first alternates too); return [seconds, accepted, errors, web
+    workers' CPU seconds, PostgreSQL backends' CPU seconds] per kind. CPU
+    time is the steadier figure on a shared machine: other load stretches
+    wall time, not the work done."""
+    totals = {"plain": [0.0, 0, [], 0.0, 0.0], "money": [0.0, 0, [], 0.0, 0.0]}
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        for r in range(rounds):
+            order = ("plain", "money") if r % 2 == 0 else ("money", "plain")
+            for kind in order:
+                bodies = plain if kind == "plain" else money
+                part = bodies[r * len(bodies) // rounds : (r + 1) * len(bodies) // rounds]
+                cpu_before = sum(cpu_seconds(pid) for pid in workers)
+                db_before = backend_cpu(conn)
+                elapsed, accepted, errors = post_batches(port, key, part, clients)
+                db_after = backend_cpu(conn)
+                totals[kind][0] += elapsed
+                totals[kind][1] += accepted
+                totals[kind][2] += errors
+                totals[kind][3] += sum(cpu_seconds(pid) for pid in workers) - cpu_before
+                totals[kind][4] += sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
+    return totals
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20_000)
@@ -354,26 +410,37 @@ def main():
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
 
     log(f"database {DB}: recreating and migrating")
     recreate_database()
     key = setup_tenant()
     runs = make_runs(args.runs)
-    bodies = [json.dumps({"runs": runs[i : i + args.batch]}).encode() for i in range(0, len(runs), args.batch)]
-    log(f"{len(runs)} runs in {len(bodies)} batches of {args.batch}, {args.clients} client threads")
+    money_runs = make_runs(args.runs, amounts=True, integration="billing-money")
+
+    def batches(docs):
+        return [json.dumps({"runs": docs[i : i + args.batch]}).encode() for i in range(0, len(docs), args.batch)]
+
+    bodies, money_bodies = batches(runs), batches(money_runs)
+    log(
+        f"{len(runs)} runs without amounts and {len(money_runs)} with an amount on every failure,"
+        f" in batches of {args.batch}, {args.clients} client threads, {args.rounds} alternating rounds"
+    )
+    load_before = os.getloadavg()
 
     port = free_port()
     server = start_gunicorn(port, args.workers, args.threads)
     try:
         workers = workers_or(worker_pids(server.pid), server.pid)
         cpu_before = sum(cpu_seconds(pid) for pid in workers)
-        elapsed, accepted, errors = post_batches(port, key, bodies, args.clients)
+        totals = post_compared(port, key, bodies, money_bodies, args.clients, args.rounds, workers)
         cpu = sum(cpu_seconds(pid) for pid in workers) - cpu_before
         rss = max((peak_rss_kib(pid) for pid in workers), default=0)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    load_after = os.getloadavg()
 
     with psycopg.connect(DATABASE_URL) as conn:
         stored = conn.execute("SELECT COUNT(*) FROM integrations_run").fetchone()[0]
@@ -382,29 +449,54 @@ def main():
         exceptions, occurrences = conn.execute(
             "SELECT COUNT(*), COALESCE(SUM(occurrences), 0) FROM integrations_syncexception"
         ).fetchone()
+        open_money = conn.execute("SELECT COALESCE(SUM(open_amount), 0) FROM integrations_syncexception").fetchone()[0]
+    sent_money = sum(Decimal(str(amount_of(i, j))) for i in range(args.runs) for j in range(3))
 
+    elapsed, accepted, errors, plain_cpu, plain_db = totals["plain"]
+    money_elapsed, money_accepted, money_errors, money_cpu, money_db = totals["money"]
     ingest_rate = accepted / elapsed
-    log(f"ingest: {accepted} runs accepted in {elapsed:.2f} s = {ingest_rate:,.0f} runs/s")
+    money_rate = money_accepted / money_elapsed
+    log(f"ingest without amounts: {accepted} runs accepted in {elapsed:.2f} s = {ingest_rate:,.0f} runs/s")
+    log(f"ingest with amounts:    {money_accepted} runs accepted in {money_elapsed:.2f} s = {money_rate:,.0f} runs/s")
+    log(f"ratio with / without amounts: {100 * money_rate / ingest_rate:.1f}% (target: at least 95%)")
+    plain_us, money_us = 1e6 * plain_cpu / max(accepted, 1), 1e6 * money_cpu / max(money_accepted, 1)
+    plain_db_us, money_db_us = 1e6 * plain_db / max(accepted, 1), 1e6 * money_db / max(money_accepted, 1)
+    log(f"web workers' CPU per run: without amounts {plain_us:.0f} us, with {money_us:.0f} us")
+    log(f"PostgreSQL backends' CPU per run: without amounts {plain_db_us:.0f} us, with {money_db_us:.0f} us")
+    log(
+        f"ratio of CPU per run, without / with amounts (web + database): "
+        f"{100 * (plain_us + plain_db_us) / max(money_us + money_db_us, 1e-9):.1f}% (target: at least 95%)"
+    )
     log(
         f"stored: {stored} runs, {failures} failures, {logs} log lines, {exceptions} exceptions "
-        f"({occurrences} occurrences counted)"
+        f"({occurrences} occurrences counted); open amounts {open_money:,} (sent {sent_money:,})"
     )
-    log(f"gunicorn worker peak RSS: {rss / 1024:.1f} MiB; worker CPU {1e6 * cpu / max(accepted, 1):.0f} us per run")
+    total = accepted + money_accepted
+    log(f"gunicorn worker peak RSS: {rss / 1024:.1f} MiB; worker CPU {1e6 * cpu / max(total, 1):.0f} us per run")
+    log(
+        "load average (1, 5, 15 min): before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
+            *load_before, *load_after
+        )
+    )
     # Twice, and the mean: on a shared machine the load changes during a run.
     rates = [copy_rate(runs) for _ in range(2)]
     copy = sum(rates) / len(rates)
     log(f"PostgreSQL COPY of the same rows: {copy:,.0f} runs/s (runs: {', '.join(f'{r:,.0f}' for r in rates)})")
-    log(f"ratio ingest / COPY: {100 * ingest_rate / copy:.1f}%")
+    log(f"ratio ingest (without amounts) / COPY: {100 * ingest_rate / copy:.1f}%")
 
     ok = True
+    errors = errors + money_errors
     if errors:
         log(f"{len(errors)} batches failed, first: {errors[0]}")
         ok = False
-    if stored != len(runs) or accepted != len(runs):
-        log(f"LOST RUNS: sent {len(runs)}, accepted {accepted}, stored {stored}")
+    if stored != 2 * len(runs) or total != 2 * len(runs):
+        log(f"LOST RUNS: sent {2 * len(runs)}, accepted {total}, stored {stored}")
         ok = False
-    if failures != 3 * len(runs) or occurrences != failures or logs != 5 * len(runs):
+    if failures != 6 * len(runs) or occurrences != failures or logs != 10 * len(runs):
         log("COUNTS DO NOT MATCH what was sent")
+        ok = False
+    if open_money != sent_money:
+        log("OPEN AMOUNTS DO NOT MATCH what was sent")
         ok = False
     sys.exit(0 if ok else 1)
 

@@ -37,8 +37,12 @@ PORTFOLIO_RESPONSE = inline_serializer(
                 "name": serializers.CharField(),
                 "objectives": inline_serializer("PortfolioObjective", _ROW, many=True),
                 "open_exceptions": serializers.DictField(child=serializers.IntegerField(), help_text="P1..P4"),
-                "open_amount": serializers.CharField(allow_null=True, help_text="decimal string, 4 places"),
-                "currency": serializers.CharField(allow_null=True),
+                "open_amount": serializers.CharField(
+                    allow_null=True,
+                    help_text="Sum of the open_amount of the tenant's open and acknowledged exceptions, a decimal"
+                    " string of 4 places; null when none holds an amount.",
+                ),
+                "currency": serializers.CharField(help_text="The tenant's currency (ISO 4217)."),
                 "health": serializers.DictField(child=serializers.IntegerField(), help_text="new, up, late, down"),
             },
             many=True,

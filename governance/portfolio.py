@@ -7,8 +7,9 @@ Figures come from ``sla.engine.sla_rows`` and health from
 ``integrations.overview``: never computed a second way."""
 
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from integrations.models import OPEN_STATUSES, Integration, Priority, SyncException
@@ -51,17 +52,30 @@ def open_by_priority(tenant_ids):
     return out
 
 
+def open_amounts(tenant_ids):
+    """{tenant_id: the sum of the ``open_amount`` of its exceptions open or
+    acknowledged now, as a decimal string of four places}; a tenant whose
+    every such exception has none is left out (null in the answer)."""
+    rows = (
+        SyncException.objects.filter(tenant_id__in=tenant_ids, status__in=OPEN_STATUSES, open_amount__isnull=False)
+        .values_list("tenant_id")
+        .annotate(total=Sum("open_amount"))
+    )
+    return {tenant_id: str(Decimal(total).quantize(Decimal("0.0001"))) for tenant_id, total in rows}
+
+
 def portfolio(tenants, year, month, now=None):
     """The tenants' entries of 4.6, by tenant name.
 
     1. the SLA rows of each tenant's month (its own calendar), what they
        read fetched for every tenant at once (``sla.batch``);
-    2. open exceptions by priority, in one query;
+    2. open exceptions by priority, and the money they hold, in one query each;
     3. integration health, in two queries for every integration."""
     now = now or timezone.now()
     tenants = list(tenants.select_related("partner").order_by("name", "slug"))
     ids = [t.pk for t in tenants]
     open_counts = open_by_priority(ids)
+    amounts = open_amounts(ids)
     health = health_counts(Integration.objects.filter(tenant_id__in=ids), now)
     pre = Prefetch(tenants, date(year, month, 1))
     empty = {Health.NEW: 0, Health.UP: 0, Health.LATE: 0, Health.DOWN: 0}
@@ -71,9 +85,8 @@ def portfolio(tenants, year, month, now=None):
             "name": t.name,
             "objectives": tenant_rows(t, year, month, now, pre),
             "open_exceptions": open_counts[t.pk],
-            # Open money arrives with the amounts on failures (contract 1.1).
-            "open_amount": None,
-            "currency": None,
+            "open_amount": amounts.get(t.pk),
+            "currency": t.currency,
             "health": health.get(t.pk, dict(empty)),
         }
         for t in tenants

@@ -10,7 +10,7 @@ opening time.
 
 import datetime as dt
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Substr
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -25,7 +25,12 @@ SAVED_VIEWS = {
     "mine": "Mine",
     "unassigned-urgent": "Unassigned P1/P2",
     "breaching": "Breaching within 2 hours",
+    "blocking-close": "Blocking close",
 }
+# ``order`` (contract 4.1, 1.1): the console's urgency (default), the largest
+# open_amount first, or the earliest close_deadline first; nulls last, ties
+# in urgency order.
+ORDERS = ("urgency", "amount", "close")
 BREACH_HORIZON = dt.timedelta(hours=2)
 
 
@@ -92,11 +97,25 @@ class OpenFirst:
         return rows
 
 
-def urgency_order(qs, only_open=False):
+def urgency_order(qs, only_open=False, order="urgency"):
     """Most urgent first. When only open and acknowledged exceptions can be
     in the list, the order is (priority, due_at nulls last, opened_at), which
     the partial index exception_open_due serves; otherwise those come first,
-    then the rest."""
+    then the rest.
+
+    ``order=amount`` and ``order=close`` put the largest ``open_amount`` or
+    the earliest ``close_deadline`` first, nulls last, whatever the status,
+    ties in that urgency order (served for open exceptions by the partial
+    indexes exception_open_amount and exception_open_close)."""
+    lead = {
+        "amount": F("open_amount").desc(nulls_last=True),
+        "close": F("close_deadline").asc(nulls_last=True),
+    }.get(order)
+    if lead is not None:
+        if only_open:
+            return qs.order_by(lead, *URGENCY)
+        open_first = Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1))
+        return qs.order_by(lead, open_first.asc(), *URGENCY)
     if only_open:
         return qs.order_by(*URGENCY)
     return OpenFirst(qs)
@@ -200,8 +219,17 @@ def filter_exceptions(user, query, *, default_open=False, now=None):
     elif view == "breaching":
         qs = breaching(qs, now)
         only_open = True
+    elif view == "blocking-close":
+        # Open money that a book close waits for, the nearest close first.
+        qs = qs.filter(status__in=OPEN_STATUSES, close_deadline__isnull=False)
+        only_open = True
     filters["view"] = view
-    return urgency_order(qs, only_open), filters
+    order = params.choice(query, "order", list(ORDERS))
+    if order and len(order) > 1:
+        raise ValidationError({"order": ["Give one order: urgency, amount or close."]})
+    order = order[0] if order else ("close" if view == "blocking-close" else "urgency")
+    filters["order"] = order
+    return urgency_order(qs, only_open, order), filters
 
 
 # Characters of the example message the inbox shows under a title.

@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.fields import WorkerJSONField
@@ -95,7 +95,8 @@ class Integration(models.Model):
 class RoutingRule(models.Model):
     """First matching rule (by position) sets a new exception's priority,
     assignee and runbook. ``match`` keys: integration, entity, error_class,
-    error_code (all given keys must equal)."""
+    error_code (all given keys must equal) and min_amount (the first
+    failure's amount is at least this, contract 1.1)."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="routing_rules")
     position = models.PositiveIntegerField()
@@ -333,6 +334,24 @@ class SyncException(models.Model):
                 condition=Q(status__in=["open", "acknowledged"]),
             ),
             models.Index(fields=["tenant", "status", "priority"], name="exception_tenant_status"),
+            # The inbox's order=amount and order=close (contract 4.1, 1.1) of
+            # open exceptions: the money first, nulls last, then urgency.
+            models.Index(
+                F("open_amount").desc(nulls_last=True),
+                F("priority"),
+                F("due_at"),
+                F("opened_at"),
+                name="exception_open_amount",
+                condition=Q(status__in=["open", "acknowledged"]),
+            ),
+            models.Index(
+                F("close_deadline"),
+                F("priority"),
+                F("due_at"),
+                F("opened_at"),
+                name="exception_open_close",
+                condition=Q(status__in=["open", "acknowledged"]),
+            ),
         ]
 
     def __str__(self):

@@ -29,6 +29,20 @@ def _finite_float(text):
     return value
 
 
+class JSONFloat(float):
+    """A JSON number with a fraction or an exponent, keeping the literal it
+    was written as (``text``), so that money (contract 3.1 ``amount``) is read
+    exactly as a Decimal and never through a binary float. It serialises as
+    the float it is."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text):
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+
 class StrictJSONParser(JSONParser):
     """Standard JSON only (no NaN/Infinity); malformed bodies are a 400 naming
     where the problem is. NUL characters and unpaired surrogates are checked
@@ -52,3 +66,53 @@ class StrictJSONParser(JSONParser):
             raise ParseError(f"Malformed JSON: {exc}") from None
         except RecursionError:
             raise ParseError("Malformed JSON: nested too deeply.") from None
+
+
+EXACT_FLOAT_CHARS = 15
+INF, NEG_INF = float("inf"), float("-inf")
+
+
+class RunDocumentParser(StrictJSONParser):
+    """JSON of the worker API's run documents (contract 3.1): numbers with a
+    fraction or exponent are read so that their exact decimal value is known
+    (short ones as floats, whose repr is that value; longer ones keep their
+    literal, :class:`JSONFloat`), and
+    ``NaN``, ``Infinity`` and numbers beyond a float's range are read as
+    non-finite values rather than refused here, so that validation can name
+    the field that holds one (``failures.3.amount``). The request is then
+    marked for the per-field check (``json_text_clean`` false)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        if not raw.strip():
+            return {}
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"Body is not UTF-8: {exc.reason} at byte {exc.start}.") from None
+        request = (parser_context or {}).get("request")
+        seen_non_finite = []
+
+        def number(literal):
+            # Up to 15 characters hold at most 15 significant digits, which a
+            # float keeps exactly (its repr gives the same decimal number
+            # back); longer literals keep their text, at some cost.
+            value = float(literal) if len(literal) <= EXACT_FLOAT_CHARS else JSONFloat(literal)
+            if value in (INF, NEG_INF):
+                seen_non_finite.append(literal)
+            return value
+
+        def constant(literal):
+            seen_non_finite.append(literal)
+            return JSONFloat(literal)
+
+        try:
+            doc = json.loads(text, parse_constant=constant, parse_float=number)
+        except ValueError as exc:
+            raise ParseError(f"Malformed JSON: {exc}") from None
+        except RecursionError:
+            raise ParseError("Malformed JSON: nested too deeply.") from None
+        if request is not None:
+            # Read by the worker API (integrations.api.runs).
+            request.json_text_clean = json_text_is_clean(raw) and not seen_non_finite
+        return doc

@@ -298,3 +298,87 @@ def business_hours_of(tenant) -> BusinessHours | None:
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("tenant %s: unreadable business_hours (%s); counting every minute", tenant.slug, exc)
         return None
+
+
+# --- Book close (contract section 1, 1.1) ----------------------------------------------------------
+
+
+def _next_month(year: int, month: int) -> tuple[int, int]:
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def _is_close_day(day: dt.date, hours: BusinessHours | None) -> bool:
+    """Business days of the close: those of the calendar, every day when 24x7."""
+    return hours is None or hours.is_business_day(day)
+
+
+def _end_of_business_day(day: dt.date, hours: BusinessHours | None, tz: str) -> dt.datetime:
+    """The instant (UTC) a business day ends: the end of its business hours,
+    local midnight after it when there are none (24x7)."""
+    if hours is not None:
+        segments = hours.segments_of_day(day)
+        if segments:
+            return segments[-1][1]
+    # Midnight that ends ``day``, in the tenant's zone (a wall time that exists
+    # on every DST change, which happen at night but never at 00:00 of the next day here).
+    return _wall_range_to_utc(tz, day, dt.time(0), dt.time.max)[-1][1]
+
+
+@functools.lru_cache(maxsize=4096)
+def close_deadline(year: int, month: int, business_day: int, hours: BusinessHours | None, tz: str) -> dt.datetime:
+    """When the books of ``year``-``month`` close (UTC): the end of the
+    ``business_day``-th business day of the following month, in the tenant's
+    calendar (``hours``, None for 24x7, in zone ``tz``). A business day ends
+    at the end of its business hours, at midnight when there are none."""
+    if business_day < 1:
+        raise ValueError("business_day must be at least 1")
+    y, m = _next_month(year, month)
+    day = dt.date(y, m, 1)
+    seen = 0
+    for _ in range(MAX_SEARCH_DAYS):
+        if _is_close_day(day, hours):
+            seen += 1
+            if seen == business_day:
+                return _end_of_business_day(day, hours, tz)
+        day += dt.timedelta(days=1)
+    raise ValueError("no business day found in the next 20 years")
+
+
+def closing_month(deadline: dt.datetime, business_day: int, hours: BusinessHours | None, tz: str) -> dt.date | None:
+    """The first day of the month whose books close at ``deadline`` (the
+    inverse of :func:`close_deadline`), or None when no month of the year
+    before it does."""
+    local = deadline.astimezone(ZoneInfo(tz)).date()
+    year, month = local.year, local.month
+    for _ in range(13):
+        if close_deadline(year, month, business_day, hours, tz) == deadline:
+            return dt.date(year, month, 1)
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return None
+
+
+def business_days_to(now: dt.datetime, deadline: dt.datetime, hours: BusinessHours | None, tz: str) -> int:
+    """Business days left before ``deadline`` (positive: today counts while
+    its business day has not ended; the deadline's own day counts), or, once
+    it has passed, minus the business days begun since (negative), as the
+    inbox says "2 business days left" or "passed 1 business day ago"."""
+    now = _require_aware(now, "now")
+    deadline = _require_aware(deadline, "deadline")
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    last = (deadline - dt.timedelta(microseconds=1)).astimezone(zone).date()
+    if now < deadline:
+        count = 0
+        day = today
+        while day <= last:
+            if _is_close_day(day, hours) and _end_of_business_day(day, hours, tz) > now:
+                count += 1
+            day += dt.timedelta(days=1)
+        return max(count, 1)
+    count = 0
+    day = last + dt.timedelta(days=1)
+    while day <= today:
+        if _is_close_day(day, hours):
+            count += 1
+        day += dt.timedelta(days=1)
+    return -count

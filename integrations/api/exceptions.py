@@ -73,6 +73,20 @@ class ExceptionSerializer(serializers.Serializer):
     grouped_by = serializers.CharField()
     runbook = serializers.CharField(allow_blank=True)
     ignored_until = serializers.DateTimeField(allow_null=True)
+    open_amount = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        allow_null=True,
+        coerce_to_string=True,
+        help_text="Sum of the amounts of the latest failure of each record still failed, replay_requested or"
+        " replay_failed, four decimals; null when none carries an amount.",
+    )
+    currency = serializers.CharField(source="tenant.currency", help_text="The tenant's currency (ISO 4217).")
+    close_deadline = serializers.DateTimeField(
+        allow_null=True,
+        help_text="The earliest book close among the months those failures occurred in (tenant calendar);"
+        " null when the tenant has no close or nothing is counted.",
+    )
     sla = serializers.SerializerMethodField()
 
     @extend_schema_field(ClockSerializer)
@@ -108,6 +122,8 @@ class OccurrenceSerializer(serializers.Serializer):
     source_changed_at = serializers.DateTimeField(allow_null=True)
     payload = serializers.JSONField(allow_null=True)
     response = serializers.JSONField(allow_null=True)
+    amount = serializers.DecimalField(max_digits=16, decimal_places=4, allow_null=True, coerce_to_string=True)
+    currency = OptionalText(help_text="As the worker sent it (the tenant's), or null.")
     state = serializers.CharField()
 
 
@@ -130,7 +146,16 @@ LIST_PARAMETERS = [
     OpenApiParameter("assignee", str, description="An e-mail address, `me` or `none`."),
     OpenApiParameter("error_class", str),
     OpenApiParameter("q", str, description="Searches title, message, error code and record ids; `#812` finds an id."),
-    OpenApiParameter("view", str, description="Saved view: mine, unassigned-urgent, breaching."),
+    OpenApiParameter(
+        "view", str, description="Saved view: mine, unassigned-urgent, breaching, blocking-close (ordered by close)."
+    ),
+    OpenApiParameter(
+        "order",
+        str,
+        enum=["urgency", "amount", "close"],
+        description="urgency (default, most urgent first); amount (largest open_amount first); close (earliest"
+        " close_deadline first). Nulls last; ties keep the urgency order.",
+    ),
     OpenApiParameter(
         "opened_after", str, description="Opened at or after this timestamp (with an offset) or date (00:00 UTC)."
     ),

@@ -15,13 +15,14 @@ from integrations.api.run_documents import StoredRunSerializer, stored_run_docum
 from integrations.ingest.run_schema import MAX_BATCH, RUN
 from integrations.ingest.service import ingest_runs
 from opsconsole import metrics
+from opsconsole.parsers import RunDocumentParser
 from opsconsole.permissions import IngestKey
 
 
 def _drf_field(spec):
     """The DRF field that documents ``spec`` (a ``run_schema.Field``)."""
     common = {"required": spec.required, "help_text": spec.help or None}
-    if spec.type in ("string", "integer", "timestamp", "uuid", "object", "json"):
+    if spec.type in ("string", "integer", "decimal", "timestamp", "uuid", "object", "json"):
         common["allow_null"] = spec.nullable
     if spec.choices:
         return serializers.ChoiceField(list(spec.choices), **common)
@@ -30,6 +31,16 @@ def _drf_field(spec):
         return serializers.CharField(allow_blank=not spec.required, **{k: v for k, v in limits.items() if v}, **common)
     if spec.type == "integer":
         return serializers.IntegerField(min_value=0, max_value=spec.maximum, **common)
+    if spec.type == "decimal":
+        digits = len(str(int(spec.maximum))) + spec.decimal_places
+        return serializers.DecimalField(
+            max_digits=digits,
+            decimal_places=spec.decimal_places,
+            min_value=0,
+            max_value=spec.maximum,
+            coerce_to_string=False,
+            **common,
+        )
     if spec.type == "timestamp":
         return serializers.DateTimeField(**common)
     if spec.type == "uuid":
@@ -94,6 +105,7 @@ def _reject(errors, reason):
 
 class RunCreateView(APIView):
     permission_classes = [IngestKey]
+    parser_classes = [RunDocumentParser]
 
     @extend_schema(
         operation_id="report_run",
@@ -115,6 +127,7 @@ class RunCreateView(APIView):
 
 class RunBatchView(APIView):
     permission_classes = [IngestKey]
+    parser_classes = [RunDocumentParser]
 
     @extend_schema(
         operation_id="report_runs_batch",

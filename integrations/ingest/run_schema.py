@@ -12,15 +12,20 @@ Pure data: no Django, no DRF.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 MAX_INT = 2_147_483_647
+# Money on a failure (contract 3.1, 1.1): 0 to 999,999,999,999, at most 4 decimals.
+MAX_AMOUNT = Decimal("999999999999")
+AMOUNT_PLACES = 4
 MAX_SHORT = 200  # entity, record_id, operation, error_code, error_class, fingerprint
 
 
 @dataclass(frozen=True)
 class Field:
     """One field of a document. ``type``: ``string``, ``integer``,
-    ``timestamp`` (ISO 8601 with an offset), ``uuid``, ``object`` (any JSON
+    ``timestamp`` (ISO 8601 with an offset), ``decimal`` (a JSON number from
+    0 to ``maximum`` with at most ``decimal_places`` decimals), ``uuid``, ``object`` (any JSON
     object), ``json`` (any JSON value), ``record`` (an object of the fields in
     ``items``) or ``list`` (of objects of the fields in ``items``)."""
 
@@ -33,7 +38,8 @@ class Field:
     max_bytes: int | None = None  # bytes of UTF-8, for long texts
     choices: tuple[str, ...] = ()
     default: str | None = None
-    maximum: int | None = None
+    maximum: int | Decimal | None = None
+    decimal_places: int | None = None
     max_items: int | None = None
     items: tuple["Field", ...] = ()
     help: str = ""
@@ -78,6 +84,19 @@ FAILURE = _table(
     Field("payload", "json", help="Scrubbed; over 64 KiB of JSON stored truncated."),
     Field("response", "json", help='{"status", "body"}, scrubbed.'),
     Field("fingerprint", "string", max_length=MAX_SHORT, help="Groups failures into one exception when given."),
+    Field(
+        "amount",
+        "decimal",
+        maximum=MAX_AMOUNT,
+        decimal_places=AMOUNT_PLACES,
+        help="The money this record carries (an invoice total, hours x rate), in the tenant's currency:"
+        " a JSON number from 0 to 999,999,999,999 with at most 4 decimal places, stored exactly.",
+    ),
+    Field(
+        "currency",
+        "string",
+        help="ISO 4217 code (such as USD); when given it must be the tenant's currency, else a 400.",
+    ),
 )
 
 RECORD_REF = _table(

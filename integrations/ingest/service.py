@@ -23,7 +23,8 @@ number of runs, failures and logs:
    exceptions left fully remediated (which clears it);
 8. move occurrences and records of every exception involved by what this
    request added or moved, and refresh first_seen and last_seen: exact
-   whatever runs concurrently and whatever is posted twice;
+   whatever runs concurrently and whatever is posted twice; recompute the
+   money they hold (``open_amount``, ``close_deadline``) where it may move;
 9. rebuild the SLA rollups of the runs written (``sla.rollups.runs_changed``)
    and say what happened (``integrations.events``: runs stored, exceptions
    opened, regressed or reopened), still inside the transaction.
@@ -41,6 +42,7 @@ from integrations.ingest.recoveries import recover
 from integrations.ingest.validate import Context, Invalid, printable, replay_ids_in, validate_run
 from integrations.ingest.writes import insert_logs, upsert_failures, upsert_runs
 from integrations.models import FailureState, Integration, Replay
+from integrations.sync_exceptions import money
 from integrations.sync_exceptions.counts import count
 from integrations.sync_exceptions.ingested import ensure_exceptions, lock_exceptions, open_and_reopen
 from integrations.sync_exceptions.resolution import resolve_if_remediated
@@ -115,6 +117,7 @@ def _context(tenant, documents, now):
         replays=replays,
         scrub_fields=scrubbing.fields_for(tenant.scrub_fields),
         now=now,
+        currency=tenant.currency,
     )
 
 
@@ -205,12 +208,20 @@ def _store(tenant, runs, now):
         # 6. Lock every exception involved, in id order, only now: the bulk
         # writes above need no lock, so concurrent requests into the same
         # exceptions overlap in everything but the counting below.
-        exceptions = lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()))
+        held = {}  # the money they hold, for step 8
+        exceptions = lock_exceptions(cursor, set(exception_ids.values()) | set(existing.values()), held)
         # 7. Openings and reopenings, then recoveries.
         openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, clocks)
         recovered_in = recover(cursor, merged, ordered, run_pks, keys)
-        # 8. Counts of every exception involved.
-        count(cursor, tenant, set(exceptions) | moved_from, gained)
+        # 8. Counts of every exception involved, and the money they hold.
+        rows_now = count(cursor, tenant, set(exceptions) | moved_from, gained)
+        fresh, amounts_in, reposted = _new_failures(merged, ordered, run_pks, existing, exception_ids)
+        # Recoveries may reach exceptions not locked above: the recomputation
+        # locks what it reads.
+        rewritten = set(existing.values()) | reposted | moved_from | set(recovered_in)
+        money.ingest_changed(
+            cursor, tenant, held, recompute_ids=rewritten, fresh=fresh, amounts_in=amounts_in, rows_now=rows_now
+        )
 
     if recovered_in:
         resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)
@@ -229,6 +240,28 @@ def _store(tenant, runs, now):
         outcome.append((run_pks[key], key in inserted and key not in seen))
         seen.add(key)
     return outcome
+
+
+def _new_failures(merged, ordered, run_pks, existing, exception_ids):
+    """For the money of exceptions (``sync_exceptions.money``): the failure
+    rows this request inserted, {(exception id, entity, record_id): [(run
+    pk, occurred_at, amount)]}, the exceptions that received a failure with
+    an amount, and those that re-posted rows were rewritten in or moved to
+    (recomputed whole)."""
+    fresh = defaultdict(list)
+    amounts_in = set()
+    reposted = set()
+    for key in ordered:
+        run_pk = run_pks[key]
+        for f in merged[key]["failures"]:
+            exc_id = exception_ids[(key[0], f["key_hash"])]
+            if f["amount"] is not None:
+                amounts_in.add(exc_id)
+            if (run_pk, f["entity"], f["record_id"]) in existing:
+                reposted.add(exc_id)
+            else:
+                fresh[(exc_id, f["entity"], f["record_id"])].append((run_pk, f["occurred_at"], f["amount"]))
+    return fresh, amounts_in, reposted
 
 
 def _stored_failures(cursor, reposted):
@@ -286,6 +319,8 @@ def _failure_rows(tenant, merged, ordered, run_pks, existing, exception_ids, now
                     f["response"],
                     FailureState.FAILED,
                     ts(now),
+                    f["amount"],
+                    f["currency"],
                 )
             )
     return rows, new_in, moved_from, gained

@@ -10,6 +10,7 @@ run document, ``integrations.ingest.run_schema``, from which the API docs
 are generated too."""
 
 import datetime as dt
+import decimal
 import hashlib
 import json
 import math
@@ -18,7 +19,7 @@ import uuid
 
 from integrations import scrub as scrubbing
 from integrations.ingest.grouping import grouping_key, key_hash, normalise_message
-from integrations.ingest.run_schema import FAILURE, LOG, MAX_INT, RECORD_REF, RECORDS, RUN
+from integrations.ingest.run_schema import AMOUNT_PLACES, FAILURE, LOG, MAX_AMOUNT, MAX_INT, RECORD_REF, RECORDS, RUN
 from opsconsole.lib import time_params
 
 UTC = dt.UTC
@@ -210,6 +211,63 @@ def cut_message(message, limit=MAX_FAILURE_MESSAGE_BYTES):
     return f"{head} … [truncated: {len(raw) - len(head.encode('utf-8')):,} more bytes]"
 
 
+_QUANTUM = decimal.Decimal(1).scaleb(-AMOUNT_PLACES)
+NOT_AMOUNT = "A valid number is required (a JSON number, not a string)."
+
+
+def _amount(item, errors):
+    """The exact Decimal of ``item["amount"]`` (contract 3.1, 1.1), or None
+    when absent or null. A JSON number only: from 0 to 999,999,999,999 with
+    at most 4 decimal places, read from the literal the worker wrote (the
+    parser keeps it), never through a binary float."""
+    value = item.get("amount")
+    if value is None:
+        return None
+    if type(value) is int:
+        number = decimal.Decimal(value)
+    elif isinstance(value, float):
+        # The parser (opsconsole.parsers.RunDocumentParser) keeps the literal
+        # of a long number (JSONFloat.text); a short one is a float whose repr
+        # is the number as written.
+        literal = getattr(value, "text", None)
+        try:
+            number = decimal.Decimal(literal if literal is not None else repr(value))
+        except decimal.InvalidOperation:
+            errors["amount"] = [NOT_AMOUNT]
+            return None
+    else:  # strings, booleans, objects
+        errors["amount"] = [NOT_AMOUNT]
+        return None
+    if not number.is_finite():
+        errors["amount"] = ["Not a finite number."]
+        return None
+    if number < 0:
+        errors["amount"] = ["Ensure this value is greater than or equal to 0."]
+        return None
+    if number > MAX_AMOUNT:
+        errors["amount"] = [f"Ensure this value is less than or equal to {MAX_AMOUNT:,}."]
+        return None
+    exact = number.quantize(_QUANTUM)
+    if exact != number:
+        errors["amount"] = [f"Ensure that there are no more than {AMOUNT_PLACES} decimal places."]
+        return None
+    return exact + 0  # no negative zero
+
+
+def _currency(item, ctx, errors):
+    """``item["currency"]`` when given: the tenant's currency, else an error."""
+    value = item.get("currency")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors["currency"] = [NOT_STRING]
+        return ""
+    if value != ctx.currency:
+        errors["currency"] = [f"Must be the tenant's currency, {ctx.currency} (got {printable(value)[:20]!r})."]
+        return ""
+    return value
+
+
 def _text(item, spec, errors):
     """``_string`` of the field ``spec`` (a ``run_schema.Field``)."""
     return _string(item, spec.name, errors, required=spec.required, max_len=spec.max_length, max_bytes=spec.max_bytes)
@@ -274,8 +332,9 @@ def _list(doc, field, errors, maximum):
 class Context:
     """What validation needs to know about the tenant, looked up once per request."""
 
-    def __init__(self, *, integrations, replays, scrub_fields, now, strings_clean=False):
+    def __init__(self, *, integrations, replays, scrub_fields, now, strings_clean=False, currency="USD"):
         self.integrations = integrations  # slug -> integration id
+        self.currency = currency  # the tenant's; a failure's currency must be it
         self.replays = replays  # set of replay ids (str) of the tenant
         self.scrub_fields = scrub_fields
         self.now = now
@@ -493,6 +552,8 @@ def _clean_failures(items, default_at, ctx, errors):
         source_changed_at = _when(item, FAILURE["source_changed_at"], e)
         payload = _stored(item.get("payload"), "payload", e, fields)
         response = _stored(item.get("response"), "response", e, fields, scrubbing.scrub_response)
+        amount = _amount(item, e)
+        currency = _currency(item, ctx, e)
         if e:
             item_errors[str(index)] = e
             continue
@@ -515,6 +576,8 @@ def _clean_failures(items, default_at, ctx, errors):
             "grouped_by": grouped_by,
             "key_hash": key_hash(grouped_by, parts),
             "title": normalised,
+            "amount": amount,
+            "currency": currency,
         }
     if item_errors:
         errors["failures"] = item_errors

@@ -21,7 +21,7 @@ RUN_COLS = (
 )
 FAILURE_COLS = (
     "run_id, tenant_id, integration_id, exception_id, entity, record_id, operation, error_code, error_class,"
-    " message, fingerprint, occurred_at, source_changed_at, payload, response, state, received_at"
+    " message, fingerprint, occurred_at, source_changed_at, payload, response, state, received_at, amount, currency"
 )
 LOG_COLS = "run_id, at, level, message, context, digest"
 
@@ -36,8 +36,8 @@ CREATE TEMP TABLE IF NOT EXISTS ingest_stage_run (
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage_failure (
     run_id bigint, tenant_id bigint, integration_id bigint, exception_id bigint, entity text, record_id text,
     operation text, error_code text, error_class text, message text, fingerprint text, occurred_at timestamptz,
-    source_changed_at timestamptz, payload jsonb, response jsonb, state text, received_at timestamptz)
-    ON COMMIT DELETE ROWS;
+    source_changed_at timestamptz, payload jsonb, response jsonb, state text, received_at timestamptz,
+    amount numeric(16, 4), currency text) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS ingest_stage_log (
     run_id bigint, at timestamptz, level text, message text, context jsonb, digest text) ON COMMIT DELETE ROWS;
 DELETE FROM ingest_stage_run; DELETE FROM ingest_stage_failure; DELETE FROM ingest_stage_log;
@@ -172,7 +172,7 @@ def upsert_failures(cursor, rows, json_mark, fresh):
     if not rows:
         return
     cols = FAILURE_COLS
-    row_marks = f"(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_mark}, {json_mark}, %s, %s)"
+    row_marks = f"(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, {json_mark}, {json_mark}, %s, %s, %s, %s)"
     # ``state`` is left alone: a re-post does not undo a replay or a recovery.
     updates = ", ".join(
         f"{c} = excluded.{c}"
@@ -187,6 +187,8 @@ def upsert_failures(cursor, rows, json_mark, fresh):
             "source_changed_at",
             "payload",
             "response",
+            "amount",
+            "currency",
         )
     )
     if connection.vendor == "postgresql":

@@ -7,6 +7,7 @@ from django.db.models import Q
 from integrations.errors import Conflict, Invalid
 from integrations.models import REMEDIATED_STATES, Failure, FailureState, ReplayRecord
 from integrations.replays.statuses import ACTIVE_STATUSES
+from integrations.sync_exceptions import money
 
 NOT_REMEDIATED = (FailureState.FAILED, FailureState.REPLAY_REQUESTED, FailureState.REPLAY_FAILED)
 
@@ -54,7 +55,10 @@ def replayable_records(exception, search=""):
 
 
 def set_failure_state(exception_id, keys, state, only_states=None):
-    """Set ``state`` on every failure of these records of the exception."""
+    """Set ``state`` on every failure of these records of the exception, the
+    exception locked first (the order ingest locks in), and recompute the
+    money it holds (``sync_exceptions.money``). Call inside a transaction."""
+    money.lock([exception_id])
     by_entity = {}
     for entity, record_id in keys:
         by_entity.setdefault(entity, []).append(record_id)
@@ -63,6 +67,7 @@ def set_failure_state(exception_id, keys, state, only_states=None):
         if only_states is not None:
             rows = rows.filter(state__in=only_states)
         rows.update(state=state)
+    money.recompute([exception_id])
 
 
 def pick_records(latest, records, active, *, nothing, busy):

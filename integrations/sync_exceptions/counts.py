@@ -3,7 +3,8 @@ entity, record_id), first_seen and last_seen.
 
 ``count`` moves them by what an ingest request added or moved (its rows
 locked, on its cursor); ``recount`` sets them from the failures that remain,
-for code that deletes failures (retention)."""
+for code that deletes failures (retention), which also recomputes the money
+the exceptions hold."""
 
 from collections import defaultdict
 
@@ -12,6 +13,7 @@ from django.db.models import CharField, Count, Max, Min, Value
 from django.db.models.functions import Cast, Concat, Length
 
 from integrations.models import Failure, SyncException
+from integrations.sync_exceptions import money
 from integrations.tables import EXC, FAILURE, chunks, in_
 
 
@@ -21,14 +23,16 @@ def count(cursor, tenant, exception_ids, gained):
     by the rows each gained or lost; records (distinct entity, record_id)
     by the records that appeared in or vanished from it, read from the
     failures of just those records; first_seen and last_seen are the ends of
-    the (exception, occurred_at) index."""
+    the (exception, occurred_at) index. Returns {(exception id, entity,
+    record_id): failure rows now} of the records that gained or lost rows
+    (``sync_exceptions.money`` reads no further for a record seen once)."""
     occurrences = defaultdict(int)
+    after = defaultdict(int)
     for (exc_id, _entity, _record_id), delta in gained.items():
         occurrences[exc_id] += delta
     records = defaultdict(int)
     touched = {k: d for k, d in gained.items() if d}
     if touched:
-        after = defaultdict(int)
         record_ids = sorted({k[2] for k in touched})
         exc_ids = sorted({k[0] for k in touched})
         for chunk in chunks(record_ids, 5000):
@@ -58,6 +62,7 @@ def count(cursor, tenant, exception_ids, gained):
             f" WHERE id IN ({', '.join(['%s'] * len(chunk))})",
             [v for i in chunk for v in (i, occurrences[i])] + [v for i in chunk for v in (i, records[i])] + chunk,
         )
+    return after
 
 
 @transaction.atomic
@@ -99,4 +104,6 @@ def recount(exception_ids):
             changed.append(exception)
     if changed:
         SyncException.objects.bulk_update(changed, ["occurrences", "records", "first_seen", "last_seen"])
+    # The money they hold: purged failures take their amounts along.
+    money.recompute(list(exceptions))
     return len(changed)

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from integrations.models import OPEN_STATUSES, SyncException
+from integrations.sync_exceptions import money
 from opsconsole.models import Tenant
 from sla.clock import TenantClocks, next_deadline
 
@@ -77,4 +78,7 @@ def refresh_due_of_tenants(tenant_ids) -> int:
     ids = SyncException.objects.filter(
         Q(status__in=OPEN_STATUSES) | Q(due_at__isnull=False), tenant_id__in=tenant_ids
     ).values_list("pk", flat=True)
-    return refresh_due(list(ids))
+    changed = refresh_due(list(ids))
+    # A calendar, zone or close that changed moves book-close deadlines too.
+    money.refresh_of_tenants(tenant_ids)
+    return changed

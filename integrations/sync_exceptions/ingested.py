@@ -3,6 +3,8 @@ transaction and on its cursor, a constant number of statements per request:
 find or create the exceptions of the failures' grouping keys (with routing
 and the first SLA deadline), lock them, open and reopen them."""
 
+import decimal
+
 from django.db import connection
 
 from integrations.models import DEFAULT_PRIORITY, ExceptionOpening, ExceptionStatus, Integration, RoutingRule
@@ -17,9 +19,22 @@ def rule_label(position, match):
     return f"rule {position}: {terms}"[:500]
 
 
+def _at_least(amount, minimum):
+    """Routing's ``min_amount`` (contract 1, 1.1): the first failure carries
+    an amount at least this large; a failure without one never matches."""
+    if amount is None:
+        return False
+    try:
+        bound = decimal.Decimal(str(minimum))
+    except (decimal.InvalidOperation, ValueError, TypeError):
+        return False
+    return bound.is_finite() and amount >= bound
+
+
 def route(rules, slug_of, integration_id, f):
     """(priority, assignee id, runbook, rule label) from the first matching
-    routing rule; the default priority and no runbook when none matches."""
+    routing rule; the default priority and no runbook when none matches.
+    Every key a rule gives must match, ``min_amount`` included."""
     facts = {
         "integration": slug_of.get(integration_id),
         "entity": f["entity"],
@@ -27,6 +42,8 @@ def route(rules, slug_of, integration_id, f):
         "error_code": f["error_code"],
     }
     for position, match, priority, assign_id, runbook in rules:
+        if "min_amount" in match and not _at_least(f.get("amount"), match["min_amount"]):
+            continue
         if all(facts.get(k) == v for k, v in match.items() if k in facts):
             return priority, assign_id, runbook, rule_label(position, match)
     return DEFAULT_PRIORITY, None, "", ""
@@ -119,21 +136,26 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
     return ids, created
 
 
-def lock_exceptions(cursor, exception_ids):
+def lock_exceptions(cursor, exception_ids, money_of=None):
     """Lock ``exception_ids`` with SELECT … FOR UPDATE in id order (an order
     every request shares, so none deadlock) and read what the state rules
-    need: {id: (id, status, ignored_until, priority)}."""
+    need: {id: (id, status, ignored_until, priority)}; and into ``money_of``
+    (a dict, when given) {id: (tenant id, open_amount, close_deadline)}, for
+    ``sync_exceptions.money``."""
     found = {}
     ids = sorted(exception_ids)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     for chunk in chunks(ids, 5000):
         id_in, params = in_("id", chunk, "bigint")
         cursor.execute(
-            f"SELECT id, status, ignored_until, priority FROM {EXC} WHERE {id_in} ORDER BY id{lock}",  # noqa: S608
+            f"SELECT id, status, ignored_until, priority, tenant_id, open_amount, close_deadline FROM {EXC}"  # noqa: S608
+            f" WHERE {id_in} ORDER BY id{lock}",
             params,
         )
-        for pk, status, ignored_until, priority in cursor.fetchall():
+        for pk, status, ignored_until, priority, tenant_id, amount, close in cursor.fetchall():
             found[pk] = (pk, status, aware(ignored_until), priority)
+            if money_of is not None:
+                money_of[pk] = (tenant_id, amount, aware(close))
     return found
 
 

@@ -10,6 +10,8 @@ from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from integrations.money_display import amount_text
+from integrations.money_display import close_note as money_close_note
 from opsconsole.lib.visible import bound, json_text
 
 register = template.Library()
@@ -148,3 +150,15 @@ def local_clock(value, tenant):
     if value is None:
         return ""
     return in_zone(value, tenant).strftime("%H:%M:%S")
+
+
+@register.filter
+def money(value, currency=""):
+    """An open amount with its currency (``8,120.50 USD``), exact; "" for None."""
+    return amount_text(value, currency)
+
+
+@register.simple_tag
+def close_note(exception, tenant, now):
+    """(text, css class) of the book close ``exception`` blocks, or None."""
+    return money_close_note(exception, tenant, now)

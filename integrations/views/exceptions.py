@@ -77,6 +77,7 @@ def exception_page(request, pk):
     context = {
         "exception": exception,
         "tenant": exception.tenant,
+        "now": now,
         "clock": clock,
         "page": page,
         "why": GROUPING_WHY.get(exception.grouped_by, ""),

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from integrations.models import Integration, RoutingRule, System
+from integrations.sync_exceptions import money
 from integrations.sync_exceptions.deadlines import refresh_due_of_tenants
 from opsconsole import audit
 from opsconsole.models import Hostname, Partner, Tenant, User
@@ -135,6 +136,8 @@ def apply_document(document, *, base_dir=None, prune=False, dry_run=False, actor
             # Tenants whose open exceptions' close deadlines move: the one
             # place to recompute them after a configuration change.
             changes.close_moved = _close_moved(changes, writer.partner)
+            if changes.close_moved:
+                money.refresh_of_tenants(changes.close_moved)
         if changes and not dry_run:
             data = {"source": source, "prune": prune, **changes.as_data()}
             audit.record(

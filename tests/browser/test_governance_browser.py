@@ -6,6 +6,7 @@ to $TMPDIR/governance-shots for people to look at (never into the tree)."""
 import os
 import tempfile
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ def governance_data(portfolio_data, northwind, contoso, fabrikam, support, manag
     sched.save(update_fields=["approval_required"])
     exception = f.make_exception_with_records(sched, priority="P1", title=f"Closed project {HOSTILE}")
     request_replay(support, exception, reason="Project reopened in NetSuite")
+    f.make_exception(sched, priority="P2", title="Invoice total mismatch", open_amount=Decimal("8120.5"))
     for days in (0.2, 2, 5, 12):
         f.make_exception(
             portfolio_data["fabrikam"][0], priority="P2", opened_at=utc(2026, 12, 3, 10) - timedelta(days=days)
@@ -104,6 +106,7 @@ def test_every_governance_page_reads_well_on_desktop_and_phone(
                     expect(page.locator("#chart-ack .main-svg").first).to_be_visible()
                 if name == "portfolio":
                     expect(page.locator("td.cell").first).to_be_visible()
+                    expect(page.locator("tbody")).to_contain_text("8,120.50 USD")
                 assert page.locator("img[src=x]").count() == 0
                 page.screenshot(path=str(SHOTS / f"{name}-{persona}-{width}.png"), full_page=True)
                 assert_no_horizontal_scroll(page)

@@ -2,6 +2,8 @@
 tenant-wide SLA rows exactly as GET /api/v1/sla gives them, open exceptions
 by priority and integration health."""
 
+from decimal import Decimal
+
 import time_machine
 
 from integrations.models import ExceptionStatus
@@ -64,9 +66,9 @@ def test_objective_rows_equal_the_sla_api_for_a_past_and_the_current_month(portf
 @time_machine.travel(utc(2026, 12, 3, 10), tick=False)
 def test_open_exceptions_health_and_money_per_tenant(portfolio_data, as_user, partner_admin):
     sched, other = portfolio_data["contoso"]
-    f.make_exception(sched, priority="P1")
-    f.make_exception(sched, priority="P3", status=ExceptionStatus.ACKNOWLEDGED)
-    f.make_exception(other, priority="P3", status=ExceptionStatus.RESOLVED)
+    f.make_exception(sched, priority="P1", open_amount=Decimal("8000.5000"))
+    f.make_exception(sched, priority="P3", status=ExceptionStatus.ACKNOWLEDGED, open_amount=Decimal("120"))
+    f.make_exception(other, priority="P3", status=ExceptionStatus.RESOLVED, open_amount=Decimal("999"))
     f.make_integration(portfolio_data["contoso"][0].tenant, "never-ran")
     entry = portfolio(as_user(partner_admin))["tenants"][0]
     assert entry["tenant"] == "contoso" and entry["name"] == "Contoso Consulting"
@@ -75,7 +77,20 @@ def test_open_exceptions_health_and_money_per_tenant(portfolio_data, as_user, pa
     # The scheduled flow ran at 09:00Z (every 6 h, grace 1 h): up; billing-sync
     # has no schedule and has run: up; the new one has never run.
     assert entry["health"] == {"new": 1, "up": 2, "late": 0, "down": 0}
-    assert entry["open_amount"] is None and entry["currency"] is None
+    # The money of exceptions open or acknowledged now; resolved ones hold none.
+    assert entry["open_amount"] == "8120.5000" and entry["currency"] == "USD"
+
+
+@time_machine.travel(utc(2026, 12, 3, 10), tick=False)
+def test_open_amount_is_null_when_no_open_exception_holds_money(portfolio_data, as_user, manager):
+    sched, _ = portfolio_data["contoso"]
+    tenant = sched.tenant
+    tenant.currency = "EUR"
+    tenant.save(update_fields=["currency"])
+    f.make_exception(sched, priority="P1")
+    entry = portfolio(as_user(manager))["tenants"][0]
+    assert entry["tenant"] == "contoso"
+    assert entry["open_amount"] is None and entry["currency"] == "EUR"
 
 
 @time_machine.travel(utc(2026, 12, 3, 20), tick=False)

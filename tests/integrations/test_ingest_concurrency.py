@@ -115,3 +115,36 @@ def test_concurrent_batches_over_many_exceptions_do_not_deadlock(ingest_key, int
     for exception in SyncException.objects.all():
         assert exception.occurrences == exception.records == WORKERS * 10
     assert ExceptionOpening.objects.count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_workers_posting_amounts_into_one_exception_at_once_keep_its_open_amount_exact(
+    ingest_key, integration, frozen_now, support
+):
+    from decimal import Decimal
+
+    from tests.integrations.test_open_amount import from_raw_failures
+
+    # Overlapping records, each worker with its own amounts and times: which
+    # failure is a record's latest depends on who posts what, not on who commits first.
+    docs = []
+    for w in range(WORKERS):
+        failures = [
+            f.failure_doc(
+                f"TE-{w + i}",
+                error_code="ERP-4001",
+                amount=(w + 1) * 10 + i,
+                occurred_at=f"2026-11-26T10:{(w * 7 + i * 13) % 60:02d}:00Z",
+            )
+            for i in range(5)
+        ]
+        if w % 3 == 2:
+            failures.append(f.failure_doc(f"TE-{w}", error_code="ERP-4001"))  # last wins: no amount
+        docs.append(f.run_doc(f"run-{w}", status="partial", failures=failures))
+
+    codes = run_concurrently(ingest_key, docs)
+
+    assert codes == [201] * WORKERS
+    exception = SyncException.objects.get()
+    assert (exception.open_amount, exception.close_deadline) == from_raw_failures(exception)
+    assert exception.open_amount > Decimal(0)

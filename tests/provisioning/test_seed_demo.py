@@ -179,6 +179,12 @@ def test_the_demo_month_is_believable(db):
         "tailspin": "SGD",
     }
     assert all(1 <= t.close_business_day <= 10 for t in Tenant.objects.all())
+    # Financial failures carry money, stored exactly, so the inbox shows what is held up.
+    financial = Failure.objects.filter(entity__in=FINANCIAL, amount__isnull=False)
+    assert (
+        financial.exists() and not Failure.objects.exclude(entity__in=FINANCIAL).filter(amount__isnull=False).exists()
+    )
+    assert SyncException.objects.filter(status="open", open_amount__gt=0, close_deadline__isnull=False).exists()
 
 
 def test_failures_of_financial_records_carry_amounts_in_the_tenants_currency():

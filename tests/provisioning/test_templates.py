@@ -363,3 +363,25 @@ def test_a_change_of_close_or_calendar_names_the_tenants_whose_close_deadlines_m
     assert apply_document(copy.deepcopy(doc), base_dir=workdir).close_moved == []
     doc["tenants"][0]["business_hours"]["start"] = "09:00"
     assert apply_document(copy.deepcopy(doc), base_dir=workdir).close_moved == [contoso.pk]
+
+
+def test_a_changed_close_moves_the_close_deadlines_of_open_exceptions(workdir, doc):
+    import datetime as dt
+
+    from integrations.sync_exceptions import money
+    from provisioning.config import apply_document
+    from tests import factories as f
+
+    apply_document(copy.deepcopy(doc), base_dir=workdir)
+    exception = f.make_exception(integration("time-expense-posting"))
+    # A failure on Friday 2026-10-16 (Chicago): the October books.
+    occurred = dt.datetime(2026, 10, 16, 15, tzinfo=dt.UTC)
+    f.make_failure(exception, amount=Decimal("612.5000"), currency="USD", occurred_at=occurred)
+    money.recompute([exception.pk])
+    exception.refresh_from_db()
+    before = exception.close_deadline
+    assert before is not None and before.month == 11
+    doc["tenants"][0]["close"] = {"business_day": doc["tenants"][0]["close"]["business_day"] + 1}
+    apply_document(copy.deepcopy(doc), base_dir=workdir)
+    exception.refresh_from_db()
+    assert exception.close_deadline > before

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0008_money_on_failures_and_exceptions'),
+        ('integrations', '0009_exception_money_order_indexes'),
         ('opsconsole', '0005_tenant_currency_close'),
     ]
 
