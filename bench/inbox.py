@@ -17,8 +17,13 @@ of the inbox's first page (by urgency or by amount) or of an exception page
 is over 150 ms, or when the query count grows with page size. The load
 average is printed with the figures.
 
-    .venv/bin/python bench/inbox.py [--reseed] [--requests 60]
+    .venv/bin/python bench/inbox.py [--reseed] [--requests 60] [--scale 1]
         [--database-url postgres://postgres@127.0.0.1:5432/oc_triage_bench]
+
+``--scale 10`` seeds ten times as much (1,000,000 exceptions, 20,000,000
+failures in 2,000,000 runs, the heaviest exception with 500,000
+occurrences) into ``oc_triage_bench_x10`` unless ``--database-url`` names
+another database. Every figure line carries the machine's load average.
 """
 
 import argparse
@@ -37,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 EXCEPTIONS = 100_000
 FAILURES = 2_000_000
 RUNS = 200_000
+HEAVY = 50_000  # occurrences of the heaviest exception
 TENANTS = 20
 INTEGRATIONS_PER_TENANT = 5
 P95_LIMIT_MS = 150.0
@@ -44,10 +50,26 @@ P95_LIMIT_MS = 150.0
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/oc_triage_bench")
+    parser.add_argument("--database-url", default=None)
     parser.add_argument("--reseed", action="store_true", help="drop and seed the database again")
     parser.add_argument("--requests", type=int, default=60, help="timed requests per page")
-    return parser.parse_args()
+    parser.add_argument("--scale", type=int, default=1, help="multiply the seeded volumes (10: 1M exceptions)")
+    args = parser.parse_args()
+    if args.scale < 1:
+        parser.error("--scale must be at least 1")
+    if args.database_url is None:
+        suffix = "" if args.scale == 1 else f"_x{args.scale}"
+        args.database_url = f"postgres://postgres@127.0.0.1:5432/oc_triage_bench{suffix}"
+    return args
+
+
+def scale_volumes(factor):
+    global EXCEPTIONS, FAILURES, RUNS, HEAVY
+    EXCEPTIONS, FAILURES, RUNS, HEAVY = (n * factor for n in (EXCEPTIONS, FAILURES, RUNS, HEAVY))
+
+
+def load():
+    return f"[load average {os.getloadavg()[0]:.1f}]"
 
 
 def ensure_database(url, reseed):
@@ -256,7 +278,7 @@ def seed():
     # Failures: one exception (the first) has 50,000; the rest share the remainder.
     payload = json.dumps({"employee": "E-17", "hours": 7.5, "project": "P-77", "ssn": "[redacted]"})
     response = json.dumps({"status": 400, "body": '{"code":"ERP-4001"}'})
-    heavy = 50_000
+    heavy = HEAVY
     runs_by_integration = {}
     for run_pk, integ in run_rows:
         runs_by_integration.setdefault(integ.pk, []).append(run_pk)
@@ -298,7 +320,7 @@ def seed():
                 )
             )
             if n and n % 500_000 == 0:
-                print(f"  failures: {n:,} ({time.perf_counter() - started:.1f}s)")
+                print(f"  failures: {n:,} ({time.perf_counter() - started:.1f}s) {load()}", flush=True)
     print(f"failures copied: {FAILURES:,} ({time.perf_counter() - started:.1f}s)")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -335,7 +357,7 @@ def seed():
         # As autovacuum would by the time anyone looks: statistics for the
         # planner, the visibility map for index-only counts.
         cursor.execute("VACUUM ANALYZE")
-    print(f"seeded in {time.perf_counter() - started:.1f}s")
+    print(f"seeded in {time.perf_counter() - started:.1f}s {load()}")
 
 
 def timed(client, url, n):
@@ -362,6 +384,7 @@ def queries(client, url):
 
 def main():
     args = parse_args()
+    scale_volumes(args.scale)
     ensure_database(args.database_url, args.reseed)
     setup_django(args.database_url)
     seed()
@@ -384,7 +407,7 @@ def main():
     pages = [
         ("inbox, first page (25)", "/inbox/", True),
         ("exception page (heaviest)", f"/exceptions/{heaviest[0]}/", True),
-        ("exception page (typical)", f"/exceptions/{heaviest[0] + 5000}/", True),
+        ("exception page (typical)", f"/exceptions/{heaviest[0] + EXCEPTIONS // 20}/", True),
         ("inbox, order=amount", "/inbox/?order=amount", True),
         ("inbox, order=close", "/inbox/?order=close", False),
         ("inbox, blocking close", "/inbox/?view=blocking-close", False),
@@ -392,7 +415,7 @@ def main():
         ("inbox, first page (100)", "/inbox/?page_size=100", False),
         ("inbox, P1 filter", "/inbox/?priority=P1", False),
         ("inbox, one tenant", "/inbox/?tenant=tenant-03", False),
-        ("inbox, search a record id", "/inbox/?q=TE-1999999", False),
+        ("inbox, search a record id", f"/inbox/?q=TE-{FAILURES - 1}", False),
         ("inbox, breaching within 2 hours", "/inbox/?view=breaching", False),
         ("API exceptions, every status", "/api/v1/exceptions?page_size=25", False),
         ("API exceptions, open", "/api/v1/exceptions?status=open,acknowledged&page_size=25", False),
@@ -403,7 +426,7 @@ def main():
     print(f"{'page':34} {'median ms':>10} {'p95 ms':>10}")
     for label, url, gated in pages:
         median, p95 = timed(client, url, args.requests)
-        print(f"{label:34} {median:10.1f} {p95:10.1f}{'' if gated else '  (not gated)'}")
+        print(f"{label:34} {median:10.1f} {p95:10.1f}{'' if gated else '  (not gated)'} {load()}", flush=True)
         if gated and p95 > P95_LIMIT_MS:
             failures.append(f"{label}: p95 {p95:.1f} ms > {P95_LIMIT_MS} ms")
     small, large = queries(client, "/inbox/?page_size=25"), queries(client, "/inbox/?page_size=100")

@@ -65,6 +65,17 @@ class OpenFirst:
     def count(self):
         return self.open_count() + self.rest.count()
 
+    def count_upto(self, limit):
+        """The number of rows, counting no further than ``limit`` (what
+        opsconsole.lib.paging.CappedPaginator asks). The open part's count is
+        kept capped too: a page inside the cap never reaches past it."""
+        if self._open_count is None:
+            # Unordered: counting needs no sort, whichever index the filter takes.
+            self._open_count = self.open.order_by()[:limit].count()
+        if self._open_count >= limit:
+            return limit
+        return self._open_count + self.rest.order_by()[: limit - self._open_count].count()
+
     def __len__(self):
         return self.count()
 

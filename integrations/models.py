@@ -429,6 +429,13 @@ class Failure(models.Model):
             # "recovered" lookups and search by record id.
             models.Index(fields=["integration", "entity", "record_id"], name="failure_integration_record"),
             models.Index(fields=["tenant", "record_id"], name="failure_tenant_record"),
+            # The replay record picker: distinct records not yet remediated, by
+            # record id, read from the index alone however many occurrences.
+            models.Index(
+                fields=["exception", "record_id", "entity"],
+                name="failure_exception_replayable",
+                condition=Q(state__in=["failed", "replay_failed"]),
+            ),
         ]
 
     def __str__(self):

@@ -20,6 +20,7 @@ from integrations.errors import DomainError, Invalid, NotPermitted
 from integrations.models import Integration, ReplayStatus
 from opsconsole.access import get_tenant_for_user
 from opsconsole.domain_errors import message_of_errors
+from opsconsole.lib.paging import CappedPaginator
 from opsconsole.lib.visible import json_text
 from opsconsole.roles import Perm, can
 
@@ -202,8 +203,9 @@ def replay_action(request, pk, action):
     return _back(request, reverse("integrations-replay", args=[replay.pk]))
 
 
-# Records per page of the replay record picker.
+# Records per page of the replay record picker, and how far it counts.
 PICKER_PER_PAGE = 25
+PICKER_COUNT_CAP = 1_000
 
 
 def replay_form_context(user, exception, params=None):
@@ -213,12 +215,16 @@ def replay_form_context(user, exception, params=None):
     the database whatever the number of records."""
     params = params or {}
     search = (params.get("rq") or "").strip()[:200].replace("\x00", "")
-    picker = Paginator(replays.replayable_records(exception, search), PICKER_PER_PAGE)
+    picker = CappedPaginator(replays.replayable_records(exception, search), PICKER_PER_PAGE, cap=PICKER_COUNT_CAP)
     page = picker.get_page(params.get("rpage"))
-    replayable = picker.count if not search else replays.replayable_records(exception).count()
+    everything = picker
+    if search:  # the "all" button counts every replayable record, not the matches
+        everything = CappedPaginator(replays.replayable_records(exception), PICKER_PER_PAGE, cap=PICKER_COUNT_CAP)
+    replayable = everything.count
     return {
         "replay_exception": exception,
         "replay_replayable": replayable,
+        "replay_replayable_label": everything.count_label,
         "replay_picker": page,
         "replay_search": search,
         "replay_picker_open": bool(search or params.get("rpage")),

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from integrations.replay_views import replay_form_context
 from integrations.sync_exceptions import staff
 from integrations.views.forms import AssignForm, CommentForm, IgnoreForm, ResolveForm
 from integrations.views.inbox import staff_users
+from opsconsole.lib.paging import CountedPaginator
 from opsconsole.models import AuditEntry
 from opsconsole.roles import Perm, can
 from sla.clock import clocks_for
@@ -66,9 +66,11 @@ def exception_page(request, pk):
     exception = get_exception_for_user(request.user, pk)
     now = timezone.now()
     clock = clocks_for([exception], now)[exception.pk]
-    occurrences = Paginator(
+    # The exception keeps its number of occurrences (failure rows): no count.
+    occurrences = CountedPaginator(
         Failure.objects.filter(exception=exception).select_related("run").order_by("-occurred_at", "-id"),
         OCCURRENCES_PER_PAGE,
+        count=exception.occurrences,
     )
     page = occurrences.get_page(request.GET.get("page"))
     may_act = can(request.user, Perm.ACT)

@@ -4,7 +4,6 @@ urgent first, with filters, saved views and bulk actions for staff."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,11 +18,14 @@ from integrations.models import ExceptionStatus, Priority
 from integrations.sync_exceptions import staff
 from integrations.views.forms import BulkForm
 from opsconsole.access import tenants_for
+from opsconsole.lib.paging import CappedPaginator
 from opsconsole.models import User
 from opsconsole.roles import PARTNER_WIDE, Perm, can
 from sla.clock import clocks_for
 
 PAGE_SIZES = (25, 50, 100)
+# The inbox counts at most this many exceptions (a multiple of every page size).
+COUNT_CAP = 10_000
 ERROR_CLASSES = (
     "validation",
     "mapping",
@@ -87,7 +89,7 @@ def inbox(request):
     except ValidationError as exc:
         return HttpResponseBadRequest(f"Bad filter: {_errors_text(exc)}", content_type="text/plain")
     qs = qs.select_related("tenant", "integration", "assignee")
-    paginator = Paginator(qs, _page_size(request))
+    paginator = CappedPaginator(qs, _page_size(request), cap=COUNT_CAP)
     # A malformed page is the first, one past the end the last.
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
