@@ -131,3 +131,29 @@ def test_a_burning_objective_is_marked_with_an_icon_that_ships_with_the_page(dai
     burning = re.search(r'<span class="badge met-false burning">(.*?)</span>', html, re.S).group(1)
     assert "<svg" in burning and "Burning" in burning
     assert not any(ord(c) > 0xFFFF for c in html)  # no emoji needing an emoji font
+
+
+# 00:30 on 1 December in Chicago (CST, UTC-6) is 06:30 UTC.
+@time_machine.travel(utc(2026, 12, 1, 6, 30), tick=False)
+def test_half_an_hour_into_the_month_no_objective_is_missed_or_overspent(november, client, support, customer_viewer):
+    daily = november[0].integration
+    # Half an hour of bad data: a failed, late run and an exception acknowledged late.
+    f.make_run_at(daily, utc(2026, 12, 1, 6, 5), "failed", run_id="d-1201", failed=5, lag_seconds=7200)
+    f.make_opening(daily, utc(2026, 12, 1, 6, 6), priority="P1")
+    for user in (support, customer_viewer):
+        client.force_login(user)
+        html = client.get("/t/contoso/sla/?period=2026-12").content.decode()
+        assert "current month, still open" in html
+        rows = re.findall(r'<tr class="sla-row.*?</tr>', html, re.S)
+        assert rows
+        timeliness = next(r for r in rows if "Timeliness" in r and "All integrations" in r)
+        assert "Too early to judge" in timeliness, timeliness
+        for row in rows:
+            if "Acknowledge" in row or "Resolve" in row:
+                continue  # no opening has reached its deadline: nothing to judge
+            assert "Missed" not in row and "overspent" not in row, row
+        report = client.get("/reports/contoso/2026-12/").content.decode()
+        assert "Provisional" in report and "Too early to judge" in report
+        assert "Missed" not in report and "overspent" not in report
+        portal = client.get("/portal/").content.decode()
+        assert "Missed" not in portal
