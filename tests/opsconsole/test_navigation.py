@@ -15,7 +15,8 @@ def browser(user):
 
 
 def nav_links(html):
-    nav = html[html.index('<nav class="mainnav"') : html.index("</nav>")]
+    # The main navigation and the user menu (where staff find the API docs).
+    nav = html[html.index('<nav class="mainnav"') : html.index("</header>")]
     return dict((text.strip(), href) for href, text in re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav))
 
 

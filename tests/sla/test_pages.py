@@ -16,7 +16,7 @@ def test_the_sla_page_shows_each_row_with_words_not_only_colour(november, client
     response = client.get("/t/contoso/sla/?period=2026-11")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "From 2026-11-01 00:00 -0500 to 2026-12-01 00:00 -0600" in html
+    assert "From 2026-11-01 00:00 CDT to 2026-12-01 00:00 CST" in html
     assert "✘ Missed" in html  # run success 93.3333% against 99%
     assert "93.33%" in html and "93.3333%" not in html
     assert "✔ Met" in html  # billing-sync: 2 of 2 runs succeeded
