@@ -80,3 +80,37 @@ def test_the_inbox_never_breaks_a_word_nor_scrolls_sideways(
         else:
             assert page.locator("table.inbox-table thead").is_visible()
         assert page.locator("time.nowrap").first.inner_text() == "2\xa0hours ago"
+
+
+@pytest.mark.parametrize("persona", ["support", "customer_viewer"])
+def test_the_pages_around_the_inbox_are_laid_out_and_readable(
+    request, page, live_server, sign_in, busy_inbox, persona, shots, contoso
+):
+    """The exception, integration, run, replay-list, SLA, trends and password
+    pages and the navigation with its tenant switcher and user menu."""
+    exception = busy_inbox[1]
+    run = exception.failures.first().run
+    user = request.getfixturevalue(persona)
+    sign_in(page, user.email)
+    paths = [
+        f"/exceptions/{exception.pk}/",
+        f"/t/{contoso.slug}/sla/",
+        f"/t/{contoso.slug}/trends/",
+        f"/t/{contoso.slug}/replays/",
+        "/account/password/",
+    ]
+    if persona == "support":
+        paths += ["/", f"/t/{contoso.slug}/i/{exception.integration.slug}/", f"/runs/{run.pk}/"]
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            name = path.strip("/").replace("/", "-") or "home"
+            page.screenshot(path=str(shots / f"{name}-{persona}-{width}.png"), full_page=True)
+            assert_no_horizontal_scroll(page)
+            assert words_broken_inside(page) == [], path
+            assert low_contrast_texts(page) == [], path
+        # The user menu opens over the page, readable too.
+        page.locator("details.usermenu summary").click()
+        assert page.get_by_role("link", name="Change password").is_visible()
+        assert low_contrast_texts(page) == []
