@@ -392,3 +392,10 @@ def test_bulk_ignore_reads_until_in_each_exceptions_tenant_zone(support, exc, fa
     other.refresh_from_db()
     assert exc.ignored_until == dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)  # 09:00 CST
     assert other.ignored_until == dt.datetime(2026, 12, 2, 3, 15, tzinfo=dt.UTC)  # 09:00 +05:45
+
+
+@time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_the_inbox_says_how_long_ago_with_the_tenants_time_as_tooltip(support, exc):
+    type(exc).objects.filter(pk=exc.pk).update(last_seen=dt.datetime(2026, 12, 1, 9, 11, tzinfo=dt.UTC))
+    html = browser(support).get("/inbox/").content.decode()
+    assert re.search(r'<time class="nowrap" datetime="[^"]+" title="2026-12-01 03:11 CST">2\xa0hours ago</time>', html)
