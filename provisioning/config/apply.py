@@ -37,6 +37,11 @@ class Changes:
         # {kind: {name: {field: {"old": value, "new": value}}}}, for the
         # governance change log (readable values; secrets never written).
         self.values = defaultdict(dict)
+        # [TemplateUse]: what each integration took from its template
+        # (contract 1.1), shown by ``apply_config --dry-run``.
+        self.template_uses = []
+        # Pks of tenants whose book close, time zone or business hours changed.
+        self.close_moved = []
 
     def create(self, kind, name):
         self.created[kind].append(name)
@@ -121,10 +126,15 @@ def apply_document(document, *, base_dir=None, prune=False, dry_run=False, actor
         writer = _Writer(spec, prune)
         writer.run()
         changes = writer.changes
+        changes.template_uses = list(spec.template_uses)
         if not dry_run and _moves_clocks(changes):
             # New objectives, plans or business hours move the SLA deadlines
             # of the partner's open exceptions (the inbox order).
             refresh_due_of_tenants(Tenant.objects.filter(partner=writer.partner).values_list("pk", flat=True))
+        if not dry_run:
+            # Tenants whose open exceptions' close deadlines move: the one
+            # place to recompute them after a configuration change.
+            changes.close_moved = _close_moved(changes, writer.partner)
         if changes and not dry_run:
             data = {"source": source, "prune": prune, **changes.as_data()}
             audit.record(
@@ -142,6 +152,19 @@ def apply_document(document, *, base_dir=None, prune=False, dry_run=False, actor
 
 # Tenant fields the SLA clock of an exception depends on.
 CLOCK_FIELDS = {"timezone", "business_hours", "plan"}
+# Tenant fields an exception's close deadline (contract 4.1, 1.1) depends on.
+CLOSE_FIELDS = {"close_business_day", "timezone", "business_hours"}
+
+
+def _close_moved(changes, partner):
+    """The one place where a configuration change reaches the close
+    deadlines of open exceptions: the pks of the partner's tenants whose
+    book close, time zone or business hours changed (their exceptions'
+    ``close_deadline`` is to be recomputed by the exceptions writer)."""
+    slugs = [slug for slug, fields in changes.updated.get("tenant", {}).items() if CLOSE_FIELDS & set(fields)]
+    if not slugs:
+        return []
+    return list(Tenant.objects.filter(partner=partner, slug__in=slugs).values_list("pk", flat=True))
 
 
 def _moves_clocks(changes):
@@ -315,6 +338,8 @@ class _Writer:
         desired = {
             "name": s.name,
             "timezone": s.timezone,
+            "currency": s.currency,
+            "close_business_day": s.close_business_day,
             "business_hours": s.business_hours,
             "plan_id": plan.pk if plan else None,
             "scrub_fields": s.scrub_fields,

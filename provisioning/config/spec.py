@@ -18,6 +18,10 @@ class ObjectiveSpec:
     def identity(self):
         return (self.objective, self.priority)
 
+    @property
+    def label(self):
+        return self.objective + (f" {self.priority}" if self.priority else "")
+
 
 @dataclass
 class SystemSpec:
@@ -44,6 +48,7 @@ class IntegrationSpec:
     replay_webhook_secret: str = ""
     replay_webhook_lease_seconds: int = 3600
     sla: list = field(default_factory=list)
+    template: str | None = None
 
 
 @dataclass
@@ -77,6 +82,8 @@ class TenantSpec:
     slug: str
     name: str
     timezone: str = "UTC"
+    currency: str = "USD"
+    close_business_day: int | None = None
     business_hours: dict | None = None
     plan: str | None = None
     sla: list = field(default_factory=list)
@@ -89,6 +96,47 @@ class TenantSpec:
     maintenance: list = field(default_factory=list)
     alerts: list = field(default_factory=list)
     routing: list = field(default_factory=list)
+
+
+@dataclass
+class TemplateSpec:
+    """A reusable integration template (top-level ``templates``): the keys it
+    gives (as written, already checked), its objectives and routing rules.
+    ``valid`` is false when the template itself has problems: integrations
+    naming it then take nothing from it (the problems are reported once, at
+    the template's path)."""
+
+    name: str
+    keys: dict = field(default_factory=dict)
+    sla: list = field(default_factory=list)
+    routing: list = field(default_factory=list)
+    valid: bool = True
+
+
+@dataclass
+class TemplateUse:
+    """What one integration takes from its template, for ``--dry-run``."""
+
+    tenant: str
+    integration: str
+    template: str
+    taken: list = field(default_factory=list)  # keys taken as they are
+    own: list = field(default_factory=list)  # keys the integration writes itself
+    sla_taken: list = field(default_factory=list)  # objective labels from the template
+    sla_own: list = field(default_factory=list)  # template objectives the integration overrides
+    routing: int = 0  # template rules added for this integration
+
+    def line(self):
+        parts = list(self.taken)
+        if self.sla_taken:
+            parts.append(f"sla ({', '.join(self.sla_taken)})")
+        if self.routing:
+            parts.append(f"routing ({self.routing} rule{'s' if self.routing != 1 else ''})")
+        text = f"{self.tenant}/{self.integration} takes from template {self.template}: {', '.join(parts) or 'nothing'}"
+        own = list(self.own) + [f"sla {label}" for label in self.sla_own]
+        if own:
+            text += f"; keeps its own {', '.join(own)}"
+        return text
 
 
 @dataclass
@@ -116,5 +164,7 @@ class PartnerSpec:
 class ConfigSpec:
     partner: PartnerSpec
     plans: dict = field(default_factory=dict)  # name -> [ObjectiveSpec]
+    templates: dict = field(default_factory=dict)  # name -> TemplateSpec
+    template_uses: list = field(default_factory=list)  # [TemplateUse], in file order
     users: list = field(default_factory=list)
     tenants: list = field(default_factory=list)

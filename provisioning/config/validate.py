@@ -18,6 +18,7 @@ from integrations.models import Integration, Priority, System
 from opsconsole.models import Hostname, Partner, Tenant, User
 from opsconsole.roles import CUSTOMER_ROLES, Role
 from provisioning.config.checker import Checker, Known, declared, join, kind_of
+from provisioning.config.currencies import ISO_4217
 from provisioning.config.errors import ConfigError, Problem
 from provisioning.config.logo import read_logo
 from provisioning.config.spec import (
@@ -28,6 +29,8 @@ from provisioning.config.spec import (
     PartnerSpec,
     RoutingSpec,
     SystemSpec,
+    TemplateSpec,
+    TemplateUse,
     TenantSpec,
     UserSpec,
     WindowSpec,
@@ -54,7 +57,14 @@ ALERT_EVENTS = (
     "replay.pending_approval",
     "replay.failed",
 )
-ROUTING_MATCH_KEYS = ("integration", "entity", "error_class", "error_code")
+ROUTING_MATCH_KEYS = ("integration", "entity", "error_class", "error_code", "min_amount")
+# An amount (contract 3.1): from 0 to 999,999,999,999 with at most 4 decimals.
+MAX_AMOUNT = Decimal("999999999999")
+# What a template may give an integration (contract 1, 1.1 Templates) and
+# what only the integration itself may say.
+TEMPLATE_KEYS = ("pattern", "entities", "mode", "schedule", "approval_required", "replay_webhook", "sla", "routing")
+TEMPLATE_FORBIDDEN = ("source", "target", "slug", "name", "owner")
+CLOSE_DAYS = (1, 10)
 
 
 @cache
@@ -65,7 +75,7 @@ def _zones():
 def validate(document, *, base_dir=None, prune=False):
     """Check ``document`` and return its ConfigSpec, or raise ConfigError."""
     c = Checker()
-    top = c.mapping(document, "", ("partner", "plans", "users", "tenants"), required=("partner",))
+    top = c.mapping(document, "", ("partner", "templates", "plans", "users", "tenants"), required=("partner",))
     if top is None or top.get("partner") is None:
         raise ConfigError(c.problems or [Problem("partner", "is required")])
 
@@ -89,12 +99,14 @@ def validate(document, *, base_dir=None, prune=False):
     existing_users = set(User.objects.filter(partner=partner).values_list("email", flat=True)) if partner else set()
     declared_users = {e.lower() for e in declared(top.get("users"), "email")}
     known_users = Known(declared_users, existing_users, prune)
+    templates = _templates(c, top.get("templates"), known_users)
 
     tenants = []
+    uses = []
     seen = {}
     for i, doc in enumerate(tenant_docs):
         path = join("tenants", i)
-        spec = _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune)
+        spec = _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune, (templates, uses))
         if spec is None:
             continue
         if spec.slug in seen:
@@ -109,7 +121,14 @@ def validate(document, *, base_dir=None, prune=False):
         _installation_unique(c, partner, partner_spec, users, tenants)
     if c.problems:
         raise ConfigError(c.problems)
-    return ConfigSpec(partner=partner_spec, plans=plans, users=users, tenants=tenants)
+    return ConfigSpec(
+        partner=partner_spec,
+        plans=plans,
+        templates=templates,
+        template_uses=uses,
+        users=users,
+        tenants=tenants,
+    )
 
 
 def _installation_unique(c, partner, partner_spec, users, tenants):
@@ -320,10 +339,13 @@ def _users(c, docs, known_tenants):
     return users
 
 
-def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune):
+def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune, template_state):
+    """One tenant; ``template_state`` is (the file's templates by name, the
+    list of TemplateUse to append this tenant's uses to)."""
     keys = (
-        "slug", "name", "timezone", "business_hours", "plan", "sla", "scrub_fields", "retention_days",
-        "report_recipients", "systems", "system_of_record", "integrations", "maintenance", "alerts", "routing",
+        "slug", "name", "timezone", "currency", "close", "business_hours", "plan", "sla", "scrub_fields",
+        "retention_days", "report_recipients", "systems", "system_of_record", "integrations", "maintenance",
+        "alerts", "routing",
     )  # fmt: skip
     doc = c.mapping(doc, path, keys, required=("slug", "name"))
     if doc is None:
@@ -337,6 +359,8 @@ def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune):
             c.problem(join(path, "timezone"), f"unknown time zone {tz!r} (use an IANA name such as America/Chicago)")
         elif tz:
             spec.timezone = tz
+    spec.currency = _currency(c, doc.get("currency"), join(path, "currency"))
+    spec.close_business_day = _close(c, doc.get("close"), join(path, "close"))
     spec.business_hours = _business_hours(c, doc.get("business_hours"), join(path, "business_hours"))
     if doc.get("plan") is not None:
         plan = c.string(doc.get("plan"), join(path, "plan"), max_length=63)
@@ -365,14 +389,39 @@ def _tenant(c, doc, path, known_plans, known_users, existing_tenants, prune):
     spec.system_of_record = _system_of_record(
         c, doc.get("system_of_record"), join(path, "system_of_record"), known_systems
     )
+    templates, uses = template_state
     spec.integrations = _integrations(
-        c, doc.get("integrations"), join(path, "integrations"), known_systems, known_users
+        c, doc.get("integrations"), join(path, "integrations"), known_systems, known_users, templates
     )
     known_integrations = Known(declared(doc.get("integrations"), "slug"), existing_integrations, prune)
     spec.maintenance = _maintenance(c, doc.get("maintenance"), join(path, "maintenance"), known_integrations)
     spec.alerts = _alerts(c, doc.get("alerts"), join(path, "alerts"))
     spec.routing = _routing(c, doc.get("routing"), join(path, "routing"), known_integrations, known_users)
+    spec.routing += _template_routing(spec, templates)
+    uses.extend(_template_uses(spec, doc.get("integrations"), templates))
     return spec if spec.slug else None
+
+
+def _currency(c, value, path):
+    """The tenant's ``currency``: an ISO 4217 code, three upper-case letters
+    (``currencies.ISO_4217``); absent: USD."""
+    code = c.string(value, path, max_length=3, default="USD")
+    if value is not None and code and code not in ISO_4217:
+        hint = f" (did you mean {code.upper()!r}?)" if code.upper() in ISO_4217 else ""
+        c.problem(path, f"{code!r} is not an ISO 4217 currency code{hint}")
+        return "USD"
+    return code or "USD"
+
+
+def _close(c, doc, path):
+    """``close: {business_day: N}``, N from 1 to 10; absent: no close (None)."""
+    if doc is None:
+        return None
+    doc = c.mapping(doc, path, ("business_day",), required=("business_day",))
+    if doc is None:
+        return None
+    low, high = CLOSE_DAYS
+    return c.integer(doc.get("business_day"), join(path, "business_day"), minimum=low, maximum=high)
 
 
 def _business_hours(c, doc, path):
@@ -458,9 +507,9 @@ def _system_of_record(c, doc, path, known_systems):
     return result
 
 
-def _integrations(c, docs, path, known_systems, known_users):
+def _integrations(c, docs, path, known_systems, known_users, templates):
     keys = (
-        "slug", "name", "pattern", "source", "target", "entities", "mode", "schedule", "owner",
+        "slug", "name", "template", "pattern", "source", "target", "entities", "mode", "schedule", "owner",
         "approval_required", "replay_webhook", "sla",
     )  # fmt: skip
     specs = []
@@ -471,51 +520,29 @@ def _integrations(c, docs, path, known_systems, known_users):
         if doc is None:
             continue
         before = len(c.problems)
+        template = _template_of(c, doc, ipath, templates)
+        own_sla = _objectives(c, doc.get("sla"), join(ipath, "sla"), integration_level=True)
+        if template is not None and template.valid:
+            # Keys the integration does not write come from the template
+            # (already checked at the template's path).
+            doc = {**{k: v for k, v in template.keys.items() if k not in doc}, **doc}
         spec = IntegrationSpec(
             slug=c.slug(doc.get("slug"), join(ipath, "slug")),
             name=c.string(doc.get("name"), join(ipath, "name")),
-            pattern=c.choice(doc.get("pattern"), join(ipath, "pattern"), Integration.Pattern.values, default="other"),
             source=c.slug(doc.get("source"), join(ipath, "source"), "system slug"),
             target=c.slug(doc.get("target"), join(ipath, "target"), "system slug"),
-            mode=c.choice(doc.get("mode"), join(ipath, "mode"), Integration.Mode.values, default="batch"),
-            approval_required=c.boolean(doc.get("approval_required"), join(ipath, "approval_required")),
+            pattern="other",
         )
+        spec.template = template.name if template is not None else None
         for key in ("source", "target"):
             if getattr(spec, key):
                 known_systems.check(c, join(ipath, key), getattr(spec, key), "system")
-        entities = []
-        epath = join(ipath, "entities")
-        for j, entity in enumerate(c.items(doc.get("entities"), epath)):
-            entity = c.string(entity, join(epath, j), pattern=NAME_SLUG, hint="a record kind uses a-z, 0-9, '-', '_'")
-            if entity and entity not in entities:
-                entities.append(entity)
-        spec.entities = entities
-        schedule = doc.get("schedule")
-        if schedule is not None:
-            spath = join(ipath, "schedule")
-            schedule = c.mapping(schedule, spath, ("every_minutes", "grace_minutes"), required=("every_minutes",))
-            if schedule is not None:
-                spec.every_minutes = c.integer(
-                    schedule.get("every_minutes"), join(spath, "every_minutes"), minimum=1, maximum=525_600
-                )
-                spec.grace_minutes = c.integer(
-                    schedule.get("grace_minutes"), join(spath, "grace_minutes"), minimum=0, maximum=525_600, default=0
-                )
+        _flow_fields(c, doc, ipath, spec)
         if doc.get("owner") is not None:
             owner = c.email(doc.get("owner"), join(ipath, "owner"))
             if owner and known_users.check(c, join(ipath, "owner"), owner, "user"):
                 spec.owner = owner
-        hook = doc.get("replay_webhook")
-        if hook is not None:
-            hpath = join(ipath, "replay_webhook")
-            hook = c.mapping(hook, hpath, ("url", "secret", "lease_seconds"), required=("url", "secret"))
-            if hook is not None:
-                spec.replay_webhook_url = c.url(hook.get("url"), join(hpath, "url"))
-                spec.replay_webhook_secret = c.string(hook.get("secret"), join(hpath, "secret"), max_length=500)
-                spec.replay_webhook_lease_seconds = c.integer(
-                    hook.get("lease_seconds"), join(hpath, "lease_seconds"), minimum=1, maximum=86_400, default=3600
-                )
-        spec.sla = _objectives(c, doc.get("sla"), join(ipath, "sla"), integration_level=True)
+        spec.sla = _merge_sla(template.sla if template is not None and template.valid else [], own_sla)
         if spec.slug in seen:
             c.problem(join(ipath, "slug"), f"duplicate integration slug {spec.slug!r} (also {seen[spec.slug]})")
             continue
@@ -523,6 +550,65 @@ def _integrations(c, docs, path, known_systems, known_users):
             seen[spec.slug] = ipath
             specs.append(spec)
     return specs
+
+
+def _merge_sla(template_sla, own):
+    """The template's objectives merged with the integration's own by
+    identity (objective, priority), its own winning."""
+    mine = {o.identity for o in own}
+    return [o for o in template_sla if o.identity not in mine] + list(own)
+
+
+def _template_of(c, doc, ipath, templates):
+    """The TemplateSpec an integration names (None when it names none or an unknown one)."""
+    name = doc.get("template")
+    if name is None:
+        return None
+    tpath = join(ipath, "template")
+    name = c.string(name, tpath, max_length=63)
+    if not name:
+        return None
+    if name not in templates:
+        known = f" (templates in this file: {', '.join(sorted(templates))})" if templates else " (the file has none)"
+        c.problem(tpath, f"unknown template {name!r}{known}")
+        return None
+    return templates[name]
+
+
+def _flow_fields(c, doc, ipath, spec):
+    """The keys an integration shares with templates, read from ``doc`` onto ``spec``:
+    pattern, mode, approval_required, entities, schedule, replay_webhook."""
+    spec.pattern = c.choice(doc.get("pattern"), join(ipath, "pattern"), Integration.Pattern.values, default="other")
+    spec.mode = c.choice(doc.get("mode"), join(ipath, "mode"), Integration.Mode.values, default="batch")
+    spec.approval_required = c.boolean(doc.get("approval_required"), join(ipath, "approval_required"))
+    entities = []
+    epath = join(ipath, "entities")
+    for j, entity in enumerate(c.items(doc.get("entities"), epath)):
+        entity = c.string(entity, join(epath, j), pattern=NAME_SLUG, hint="a record kind uses a-z, 0-9, '-', '_'")
+        if entity and entity not in entities:
+            entities.append(entity)
+    spec.entities = entities
+    schedule = doc.get("schedule")
+    if schedule is not None:
+        spath = join(ipath, "schedule")
+        schedule = c.mapping(schedule, spath, ("every_minutes", "grace_minutes"), required=("every_minutes",))
+        if schedule is not None:
+            spec.every_minutes = c.integer(
+                schedule.get("every_minutes"), join(spath, "every_minutes"), minimum=1, maximum=525_600
+            )
+            spec.grace_minutes = c.integer(
+                schedule.get("grace_minutes"), join(spath, "grace_minutes"), minimum=0, maximum=525_600, default=0
+            )
+    hook = doc.get("replay_webhook")
+    if hook is not None:
+        hpath = join(ipath, "replay_webhook")
+        hook = c.mapping(hook, hpath, ("url", "secret", "lease_seconds"), required=("url", "secret"))
+        if hook is not None:
+            spec.replay_webhook_url = c.url(hook.get("url"), join(hpath, "url"))
+            spec.replay_webhook_secret = c.string(hook.get("secret"), join(hpath, "secret"), max_length=500)
+            spec.replay_webhook_lease_seconds = c.integer(
+                hook.get("lease_seconds"), join(hpath, "lease_seconds"), minimum=1, maximum=86_400, default=3600
+            )
 
 
 def _maintenance(c, docs, path, known_integrations):
@@ -604,6 +690,9 @@ def _alerts(c, docs, path):
 
 
 def _routing(c, docs, path, known_integrations, known_users):
+    """Routing rules of a tenant, or of a template when ``known_integrations``
+    is None (a template's rules may not name an integration: each is set to
+    the integration that uses the template)."""
     specs = []
     for i, doc in enumerate(c.items(docs, path)):
         rpath = join(path, i)
@@ -616,12 +705,23 @@ def _routing(c, docs, path, known_integrations, known_users):
         match = match or {}
         clean = {}
         for key in ROUTING_MATCH_KEYS:
-            if key in match:
-                value = c.string(match[key], join(mpath, key))
-                if key == "integration" and value:
+            if key not in match:
+                continue
+            if key == "min_amount":
+                amount = _min_amount(c, match[key], join(mpath, key))
+                if amount is not None:
+                    clean[key] = amount
+                continue
+            value = c.string(match[key], join(mpath, key))
+            if key == "integration" and value:
+                if known_integrations is None:
+                    c.problem(
+                        join(mpath, key), "a template's rules apply to each integration that uses it: leave this out"
+                    )
+                else:
                     known_integrations.check(c, join(mpath, key), value, "integration")
-                if value:
-                    clean[key] = value
+            if value:
+                clean[key] = value
         priority = c.choice(doc.get("priority"), join(rpath, "priority"), PRIORITIES, default=Priority.P3.value)
         assign = None
         if doc.get("assign") is not None:
@@ -632,3 +732,104 @@ def _routing(c, docs, path, known_integrations, known_users):
         if len(c.problems) == before:
             specs.append(RoutingSpec(match=clean, priority=priority, assign=assign, runbook=runbook))
     return specs
+
+
+def _min_amount(c, value, path):
+    """``match.min_amount``: a number from 0 to 999,999,999,999 with at most
+    4 decimal places (the bounds of a failure's amount, contract 3.1). Kept
+    in the rule's JSON as a number: an integer when whole, else a float whose
+    shortest form is the number written (``Decimal(str(x))`` reads it back exactly)."""
+    bound = "a number from 0 to 999,999,999,999 with at most 4 decimal places"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        c.problem(path, f"must be {bound}, not {kind_of(value)}")
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        c.problem(path, f"must be {bound}")
+        return None
+    amount = Decimal(str(value))
+    if not Decimal(0) <= amount <= MAX_AMOUNT:
+        c.problem(path, f"must be {bound}, not {value}")
+        return None
+    if amount.as_tuple().exponent < -4:
+        c.problem(path, f"must have at most 4 decimal places, not {value}")
+        return None
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+# -- templates (contract 1, 1.1) -------------------------------------------------
+
+
+def _templates(c, doc, known_users):
+    """The file's ``templates``: name -> TemplateSpec, each checked at its
+    own path (``templates.NAME.KEY``)."""
+    templates = {}
+    if doc is None:
+        return templates
+    if not isinstance(doc, dict):
+        c.problem("templates", f"must be a mapping of template name to integration keys, not {kind_of(doc)}")
+        return templates
+    for name, tdoc in doc.items():
+        path = join("templates", str(name))
+        if not isinstance(name, str) or not NAME_SLUG.match(name):
+            c.problem(path, f"{name!r} is not a valid template name (a-z, 0-9, '-', '_')")
+            continue
+        before = len(c.problems)
+        if isinstance(tdoc, dict):
+            for key in TEMPLATE_FORBIDDEN:
+                if key in tdoc:
+                    c.problem(join(path, key), f"a template may not name {key}: each integration writes its own")
+            tdoc = {k: v for k, v in tdoc.items() if k not in TEMPLATE_FORBIDDEN}
+        tdoc = c.mapping(tdoc, path, TEMPLATE_KEYS)
+        if tdoc is None:
+            templates[name] = TemplateSpec(name, valid=False)
+            continue
+        _flow_fields(c, tdoc, path, IntegrationSpec(slug="", name="", pattern="other", source="", target=""))
+        spec = TemplateSpec(
+            name,
+            keys={k: tdoc[k] for k in TEMPLATE_KEYS if k in tdoc and k not in ("sla", "routing")},
+            sla=_objectives(c, tdoc.get("sla"), join(path, "sla"), integration_level=True),
+            routing=_routing(c, tdoc.get("routing"), join(path, "routing"), None, known_users),
+        )
+        spec.valid = len(c.problems) == before
+        templates[name] = spec
+    return templates
+
+
+def _template_routing(tenant, templates):
+    """The rules of the templates the tenant's integrations use, in the
+    order of the integrations, each limited to its integration: they come
+    after the tenant's own rules."""
+    rules = []
+    for integration in tenant.integrations:
+        template = templates.get(integration.template) if integration.template else None
+        if template is None or not template.valid:
+            continue
+        for rule in template.routing:
+            match = {"integration": integration.slug, **rule.match}
+            rules.append(RoutingSpec(match=match, priority=rule.priority, assign=rule.assign, runbook=rule.runbook))
+    return rules
+
+
+def _template_uses(tenant, docs, templates):
+    """What each of the tenant's integrations takes from its template (for ``--dry-run``)."""
+    written = {d.get("slug"): d for d in docs or () if isinstance(d, dict)}
+    uses = []
+    for integration in tenant.integrations:
+        template = templates.get(integration.template) if integration.template else None
+        if template is None or not template.valid:
+            continue
+        doc = written.get(integration.slug, {})
+        own_sla = {(e.get("objective"), e.get("priority")) for e in doc.get("sla") or () if isinstance(e, dict)}
+        uses.append(
+            TemplateUse(
+                tenant=tenant.slug,
+                integration=integration.slug,
+                template=template.name,
+                taken=[k for k in template.keys if k not in doc],
+                own=[k for k in template.keys if k in doc],
+                sla_taken=[o.label for o in template.sla if o.identity not in own_sla],
+                sla_own=[o.label for o in template.sla if o.identity in own_sla],
+                routing=len(template.routing),
+            )
+        )
+    return uses

@@ -31,8 +31,10 @@ def demo_config(now=None):
     now = now or datetime.now(UTC)
     today = now.date()
     next_saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    # A run with any failed record counts against run_success (contract
+    # 4.4), so the plans' run-success targets leave room for a few a month.
     gold = [
-        {"objective": "run_success", "target": 99.0},
+        {"objective": "run_success", "target": 97.0},
         {"objective": "record_success", "target": 99.5},
         {"objective": "freshness", "target": 95.0, "threshold_minutes": 30},
         {"objective": "timeliness", "target": 99.5},
@@ -42,7 +44,7 @@ def demo_config(now=None):
         {"objective": "resolve", "priority": "P2", "target": 85.0, "within_business_minutes": 1440},
     ]
     silver = [
-        {"objective": "run_success", "target": 98.0},
+        {"objective": "run_success", "target": 95.0},
         {"objective": "record_success", "target": 99.0},
         {"objective": "freshness", "target": 90.0, "threshold_minutes": 60},
         {"objective": "timeliness", "target": 98.0},
@@ -78,6 +80,8 @@ def _contoso(today, next_saturday):
         "slug": "contoso",
         "name": "Contoso Consulting",
         "timezone": tz,
+        "currency": "USD",
+        "close": {"business_day": 3},
         "business_hours": {
             "days": ["mon", "tue", "wed", "thu", "fri"],
             "start": "08:00",
@@ -173,6 +177,18 @@ def _contoso(today, next_saturday):
                 "runbook": "Check that the project is open in NetSuite, then replay.",
             },
             {"match": {"error_class": "duplicate"}, "priority": "P4"},
+            {
+                "match": {"integration": "billing-milestone-sync", "error_code": "NS-CUST-404"},
+                "priority": "P2",
+                "runbook": "Ask Contoso's billing team to create the customer in NetSuite (or fix its external id), "
+                "then replay the milestones.",
+            },
+            {
+                "match": {"integration": "billing-milestone-sync", "entity": "invoice", "min_amount": 20000},
+                "priority": "P1",
+                "runbook": "A large invoice is held up: tell Contoso's billing lead today; fix the customer in "
+                "NetSuite, then replay before the close.",
+            },
             {"match": {"integration": "billing-milestone-sync"}, "priority": "P2"},
         ],
     }
@@ -183,6 +199,8 @@ def _fabrikam():
         "slug": "fabrikam",
         "name": "Fabrikam Services GmbH",
         "timezone": "Europe/Berlin",
+        "currency": "EUR",
+        "close": {"business_day": 5},
         "business_hours": {
             "days": ["mon", "tue", "wed", "thu", "fri"],
             "start": "09:00",
@@ -249,6 +267,8 @@ def _tailspin(today):
         "slug": "tailspin",
         "name": "Tailspin Advisory Pte Ltd",
         "timezone": tz,
+        "currency": "SGD",
+        "close": {"business_day": 4},
         "business_hours": {
             "days": ["mon", "tue", "wed", "thu", "fri"],
             "start": "09:00",

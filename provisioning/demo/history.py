@@ -8,6 +8,16 @@ reported once and wait for a fix or a replay, and now and then recover when
 the source record changes; transient ones (rate limits, timeouts) are
 retried by the next run, which reports them ``recovered``. An expired
 credential fails every run of one flow for a few hours.
+
+A believable month (what every page then has to show): failures are rare
+enough that most objectives are met; Contoso's time posting is late past
+its freshness threshold on a fixed share of runs, enough to put that
+objective at risk; Fabrikam's revenue recognition fails every run through
+two vendor incidents (503s from the ERP, in the run logs) and misses its
+run-success objective; a few failures of kinds never seen before arrive in
+the last hours (``fresh``), so the inbox has new exceptions nobody has
+acknowledged yet. Failures of financial records carry the money they hold
+up (``money``), in the tenant's currency.
 """
 
 import json
@@ -29,6 +39,17 @@ class FailureKind:
     prefix: str = "R"
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """A failure of a kind never seen before, ``hours`` before now: it opens
+    a new exception that nobody has looked at yet."""
+
+    hours: float
+    kind: FailureKind
+    record_id: str
+    amount: float | None = None
+
+
 @dataclass
 class Flow:
     tenant: str
@@ -40,9 +61,16 @@ class Flow:
     kinds: list
     outages: list = field(default_factory=list)  # (hours before now it starts, hours it lasts)
     auth_outage: tuple | None = None  # (hours before now, hours): an expired credential
-    run_fail_rate: float = 0.004  # a whole run fails (connection refused)
-    slow_rate: float = 0.04  # lag over the freshness threshold
+    run_fail_rate: float = 0.003  # a whole run fails (connection refused)
+    slow_every: int = 50  # every N-th run's lag is over the freshness threshold
     running_last: bool = False
+    currency: str = "USD"
+    # entity -> (low, high) of the money a failing record carries; time
+    # entries carry hours x ``rate``.
+    money: dict = field(default_factory=dict)
+    rate: float = 0.0
+    incidents: list = field(default_factory=list)  # (hours before now, hours, log message): every run fails
+    fresh: list = field(default_factory=list)  # [Fresh]
 
 
 K = FailureKind
@@ -69,19 +97,20 @@ def flows():
             _worker("opp-to-project", "2.8.0", "w-03"),
             (4, 25),
             [
-                K("opportunity", "validation", None, "Opportunity {rid} has no close date", 0.03),
-                K("project", "reference", "KAN-404", "Account 'ACC-{n}' not found in Kantata", 0.025, prefix="PRJ"),
+                K("opportunity", "validation", None, "Opportunity {rid} has no close date", 0.006, prefix="OPP"),
+                K("project", "reference", "KAN-404", "Account 'ACC-{n}' not found in Kantata", 0.005, prefix="PRJ"),
                 K(
                     "opportunity",
                     "rate_limit",
                     "SF-429",
                     "Salesforce API rate limit exceeded (REQUEST_LIMIT_EXCEEDED)",
-                    0.02,
+                    0.004,
                     (2, 6),
                     True,
                     "OPP",
                 ),
             ],
+            slow_every=60,
         ),
         Flow(
             "contoso",
@@ -96,17 +125,17 @@ def flows():
                     "validation",
                     "ERP-4001",
                     "Project P-{n} is closed in the ERP",
-                    0.08,
+                    0.005,
                     (1, 3),
                     prefix="TE",
                 ),
-                K("expense", "mapping", None, "No mapping for expense category '{ref}'", 0.03, prefix="EX"),
+                K("expense", "mapping", None, "No mapping for expense category '{ref}'", 0.002, prefix="EX"),
                 K(
                     "time_entry",
                     "timeout",
                     "NS-TIMEOUT",
                     "Read timed out after 30 seconds calling SuiteTalk",
-                    0.02,
+                    0.002,
                     (2, 5),
                     True,
                     "TE",
@@ -116,13 +145,26 @@ def flows():
                     "rate_limit",
                     "NS-429",
                     "NetSuite concurrency limit exceeded (429 Too Many Requests)",
-                    0.02,
+                    0.002,
                     (3, 8),
                     True,
                     "TE",
                 ),
             ],
             running_last=True,
+            # Its own freshness objective is 99 % within an hour: one run in
+            # 125 over the threshold spends most of that budget (at risk).
+            slow_every=125,
+            money={"time_entry": (0, 0), "expense": (35, 2400)},
+            rate=185.0,
+            fresh=[
+                Fresh(
+                    2.5,
+                    K("time_entry", "duplicate", "ERP-DUP", "Time entry {rid} was already posted in the ERP", 0),
+                    "TE-88412",
+                    1480.0,
+                ),
+            ],
         ),
         Flow(
             "contoso",
@@ -132,10 +174,31 @@ def flows():
             _worker("milestone-biller", "1.12.3", "w-07"),
             (2, 30),
             [
-                K("invoice", "duplicate", "DUP-409", "Duplicate invoice number INV-2026-{n} already exists", 0.04),
-                K("invoice", "reference", "NS-CUST-404", "Customer C-{n} not found in NetSuite", 0.03, prefix="MS"),
+                K("invoice", "duplicate", "DUP-409", "Duplicate invoice number INV-2026-{n} already exists", 0.008),
+                K("invoice", "reference", "NS-CUST-404", "Customer C-{n} not found in NetSuite", 0.008, prefix="MS"),
             ],
-            outages=[(12 * 24 + 5, 5)],
+            outages=[(12 * 24 + 5, 2.5)],
+            money={"invoice": (2_500, 19_000)},
+            fresh=[
+                Fresh(
+                    3,
+                    K(
+                        "invoice",
+                        "validation",
+                        "NS-CREDIT-LIMIT",
+                        "Invoice {rid} exceeds the credit limit of customer C-{n} in NetSuite",
+                        0,
+                        prefix="INV",
+                    ),
+                    "INV-2026-4471",
+                    48_500.0,
+                ),
+                Fresh(
+                    5,
+                    K("milestone", "validation", "KAN-MS-422", "Milestone {rid} has no billing schedule", 0),
+                    "MS-2207",
+                ),
+            ],
         ),
         Flow(
             "fabrikam",
@@ -145,18 +208,19 @@ def flows():
             _worker("util-loader", "5.0.2", "fab-bi-1"),
             (100, 600),
             [
-                K("resource", "mapping", None, "Resource R-{n} has no department mapping", 0.04, prefix="RES"),
+                K("resource", "mapping", None, "Resource R-{n} has no department mapping", 0.008, prefix="RES"),
                 K(
                     "time_entry",
                     "timeout",
                     "PBI-TIMEOUT",
                     "Power BI push dataset request timed out",
-                    0.02,
+                    0.006,
                     (5, 20),
                     True,
                 ),
             ],
             auth_outage=(9 * 24 + 2, 5),
+            currency="EUR",
         ),
         Flow(
             "fabrikam",
@@ -171,13 +235,27 @@ def flows():
                     "validation",
                     "REV-PERIOD-CLOSED",
                     "Revenue schedule RS-{n} is locked: period {ref} is closed",
-                    0.15,
+                    0.012,
                     (1, 4),
                     prefix="RS",
                 ),
-                K("project", "validation", "BC-422", "Project P-{n} has no contract value", 0.05, prefix="P"),
+                K("project", "validation", "BC-422", "Project P-{n} has no contract value", 0.004, prefix="P"),
             ],
             outages=[(20 * 24 + 3, 8)],
+            currency="EUR",
+            money={"revenue_schedule": (4_000, 150_000)},
+            # The ERP vendor's incidents: every run in them fails (the missed objective).
+            incidents=[
+                (7 * 24 + 6, 48, "Business Central API unavailable: 503 Service Unavailable (vendor incident)"),
+                (23 * 24 + 2, 48, "Business Central API unavailable: 503 Service Unavailable (vendor incident)"),
+            ],
+            fresh=[
+                Fresh(
+                    4,
+                    K("project", "mapping", "BC-DIM-404", "Dimension value '{ref}' missing in Business Central", 0),
+                    "P-7731",
+                ),
+            ],
         ),
         Flow(
             "tailspin",
@@ -187,11 +265,12 @@ def flows():
             _worker("hr-master", "4.2.0", "sg-w-1"),
             (5, 60),
             [
-                K("employee", "validation", None, "Employee E-{n} has no manager assigned", 0.05, prefix="E"),
-                K("cost_center", "reference", "KAN-CC-404", "Cost center CC-{n} does not exist in Kantata", 0.04),
+                K("employee", "validation", None, "Employee E-{n} has no manager assigned", 0.008, prefix="E"),
+                K("cost_center", "reference", "KAN-CC-404", "Cost center CC-{n} does not exist in Kantata", 0.006),
             ],
             # Down now: no heartbeat for the last three hours.
-            outages=[(6 * 24 + 4, 3), (3, 4)],
+            outages=[(3, 4)],
+            currency="SGD",
         ),
         Flow(
             "tailspin",
@@ -201,9 +280,20 @@ def flows():
             _worker("te-poster", "3.4.1", "sg-w-2"),
             (20, 90),
             [
-                K("time_entry", "validation", "SI-BL01", "Project P-{n} is closed in Sage Intacct", 0.05, (1, 2)),
-                K("expense", "validation", None, "Invalid tax code '{ref}' for Singapore GST", 0.02, prefix="EX"),
-                K("time_entry", "rate_limit", "SI-429", "Sage Intacct rate limit reached (429)", 0.02, (2, 6), True),
+                K("time_entry", "validation", "SI-BL01", "Project P-{n} is closed in Sage Intacct", 0.006, (1, 2)),
+                K("expense", "validation", None, "Invalid tax code '{ref}' for Singapore GST", 0.003, prefix="EX"),
+                K("time_entry", "rate_limit", "SI-429", "Sage Intacct rate limit reached (429)", 0.003, (2, 6), True),
+            ],
+            currency="SGD",
+            money={"time_entry": (0, 0), "expense": (20, 1800)},
+            rate=240.0,
+            fresh=[
+                Fresh(
+                    1.5,
+                    K("expense", "validation", "SI-RCPT", "Receipt image missing for expense {rid}", 0),
+                    "EX-40917",
+                    312.4,
+                ),
             ],
         ),
     ]
@@ -227,6 +317,11 @@ class FlowHistory:
         self.tz = ZoneInfo(flow.timezone)
         self.windows = list(windows)  # (start, end) maintenance windows covering this flow
         self.gaps = [(now - timedelta(hours=h), now - timedelta(hours=h) + timedelta(hours=d)) for h, d in flow.outages]
+        self.incidents = [
+            (now - timedelta(hours=h), now - timedelta(hours=h) + timedelta(hours=d), message)
+            for h, d, message in flow.incidents
+        ]
+        self.fresh = [(now - timedelta(hours=f.hours), f) for f in flow.fresh]
         self.auth = None
         if flow.auth_outage:
             h, d = flow.auth_outage
@@ -278,7 +373,12 @@ class FlowHistory:
         status = "succeeded"
         fetched = f"fetched {processed} records"
         logs.append(self._log(started + timedelta(seconds=1), "info", fetched, {"page_size": 200}))
-        if self.auth and self.auth[0] <= started < self.auth[1]:
+        incident = next((m for a, b, m in self.incidents if a <= started < b), None)
+        if incident is not None:
+            status = "failed"
+            processed = 0
+            logs.append(self._log(finished, "error", incident, {"status": 503, "retry_after": 900}))
+        elif self.auth and self.auth[0] <= started < self.auth[1]:
             status = "failed"
             ref = flow.tenant
             for _ in range(min(3, max(1, processed))):
@@ -296,6 +396,9 @@ class FlowHistory:
                 if rng.random() < kind.rate:
                     for _ in range(rng.randint(*kind.burst)):
                         failures.append(self._failure(kind, started, finished))
+            for at, fresh in self.fresh:
+                if slot <= at < slot + timedelta(minutes=flow.every):
+                    failures.append(self._fresh_failure(fresh, started, finished))
             recovered = self._recoveries(failures)
         failed = len(failures)
         processed = max(processed, failed)
@@ -308,7 +411,8 @@ class FlowHistory:
             logs.append(self._log(finished, "warning", f"{failed} records failed; see failures", {}))
         if succeeded:
             logs.append(self._log(finished, "info", f"posted {succeeded} records", {}))
-        lag = rng.randint(40, 900) if rng.random() > flow.slow_rate else rng.randint(1900, 5400)
+        # A fixed share of runs is slow (over any threshold of an hour or less).
+        lag = rng.randint(40, 900) if self.seq % flow.slow_every else rng.randint(3700, 5400)
         doc = {
             "integration": flow.slug,
             "run_id": f"{_iso(slot)[:16]}Z#{self.seq:05d}",
@@ -347,10 +451,10 @@ class FlowHistory:
                 recovered.append({"entity": key[0], "record_id": key[1]})
         return recovered
 
-    def _failure(self, kind, started, finished, ref=None):
+    def _failure(self, kind, started, finished, ref=None, record_id=None):
         rng = self.rng
         n = rng.randint(1000, 9999)
-        record_id = f"{kind.prefix}-{rng.randint(10000, 99999)}"
+        record_id = record_id or f"{kind.prefix}-{rng.randint(10000, 99999)}"
         ref = ref or rng.choice(
             EXPENSE_CATEGORIES
             if "expense category" in kind.message
@@ -360,10 +464,20 @@ class FlowHistory:
         )
         message = kind.message.format(n=n, rid=record_id, ref=ref)
         occurred = started + (finished - started) * rng.random()
-        payload = {"id": record_id, "amount": round(rng.uniform(50, 4000), 2), "currency": "USD"}
+        payload = {"id": record_id}
+        amount = None
         if kind.entity == "time_entry":
-            payload = {"id": record_id, "employee": f"E-{rng.randint(10, 99)}", "hours": rng.choice((1.5, 4, 7.5, 8))}
+            hours = rng.choice((1.5, 4, 7.5, 8))
+            payload = {"id": record_id, "employee": f"E-{rng.randint(10, 99)}", "hours": hours}
             payload["project"] = f"P-{n}"
+            if "time_entry" in self.flow.money:
+                payload["rate"] = self.flow.rate
+                amount = round(hours * self.flow.rate, 2)
+        elif kind.entity in self.flow.money:
+            amount = round(rng.uniform(*self.flow.money[kind.entity]), 2)
+        if amount is not None:
+            payload["amount"] = amount
+            payload["currency"] = self.flow.currency
         if kind.entity == "expense":
             payload["iban"] = "DE89370400440532013000"
         (self.transient if kind.transient else self.persistent)[(kind.entity, record_id)] = occurred
@@ -382,6 +496,23 @@ class FlowHistory:
         }
         if failure["error_code"] is None:
             del failure["error_code"]
+        if amount is not None:
+            # Contract 3.1 (1.1): the money this record carries, in the tenant's currency.
+            failure["amount"] = amount
+            failure["currency"] = self.flow.currency
+        return failure
+
+    def _fresh_failure(self, fresh, started, finished):
+        """A failure of ``fresh``: its own record and amount; it stays
+        failed (never recovers) so its exception waits for someone."""
+        failure = self._failure(fresh.kind, started, finished, record_id=fresh.record_id)
+        self.persistent.pop((fresh.kind.entity, fresh.record_id), None)
+        for key in ("amount", "currency"):
+            failure.pop(key, None)
+            failure["payload"].pop(key, None)
+        if fresh.amount is not None:
+            failure["amount"] = failure["payload"]["amount"] = fresh.amount
+            failure["currency"] = failure["payload"]["currency"] = self.flow.currency
         return failure
 
     def _log(self, at, level, message, context):

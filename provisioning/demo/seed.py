@@ -17,6 +17,7 @@ from opsconsole.models import Hostname, Partner, Tenant, User
 from provisioning.config import apply_document
 from provisioning.demo.config import PARTNER, PASSWORD, STAFF, TENANTS, USERS, demo_config
 from provisioning.demo.history import FlowHistory, flows
+from provisioning.demo.replays import play_replays
 from provisioning.demo.triage import Triage
 from sla.models import MaintenanceWindow, Plan
 
@@ -24,6 +25,8 @@ EXAMPLES = Path(settings.BASE_DIR) / "examples"
 DAYS = 35
 # Runs are received in batches spanning this many minutes of history.
 RECEIVE_EVERY_MINUTES = 120
+# The tenant whose exceptions get the demo's replays (one pending approval, one done).
+REPLAY_TENANT = "contoso"
 
 
 def reset(out):
@@ -122,7 +125,8 @@ def _history(out, tenants, users, now, days):
             for flow in flows()
             if flow.tenant == slug
         ]
-        triage = Triage(tenant, STAFF, list(users.values()))
+        leave = {f.kind.error_code for flow in flows() if flow.tenant == slug for f in flow.fresh}
+        triage = Triage(tenant, STAFF, list(users.values()), leave)
         received = start
         day = start
         while day < now:
@@ -162,6 +166,8 @@ def _history(out, tenants, users, now, days):
             day = day_end
         triage.carry_out_until(now)
         totals["actions"] += triage.done
+        if slug == REPLAY_TENANT:
+            play_replays(out, tenant, users, leave)
         # The planned staff actions write their states directly: bring the
         # next SLA deadlines (the inbox order) up to date.
         refresh_due_of_tenants([tenant.pk])

@@ -25,12 +25,37 @@ from sla.models import AlertChannel, MaintenanceWindow, Objective, Plan
 from tests import factories as f
 
 EXAMPLE = Path(django_settings.BASE_DIR) / "examples" / "northwind.yaml"
+PATTERNS = {
+    "opportunity_to_project",
+    "time_expense_posting",
+    "billing_milestone_sync",
+    "utilization_analytics",
+    "revenue_recognition",
+    "master_data_sync",
+}
+
+
+def minimal(document):
+    """The example reduced to Contoso's time and expense flow written out in
+    full (its template's keys copied in, no templates): the small document
+    most tests change one thing of."""
+    contoso = document["tenants"][0]
+    te = contoso["integrations"][0]
+    template = document.pop("templates")[te.pop("template")]
+    for key, value in template.items():
+        if key not in ("sla", "routing"):
+            te.setdefault(key, value)
+    contoso["integrations"] = [te]
+    contoso["systems"] = [s for s in contoso["systems"] if s["slug"] in ("kantata", "netsuite")]
+    used = {"kantata", "netsuite"}
+    contoso["system_of_record"] = {k: v for k, v in contoso["system_of_record"].items() if v in used}
+    return document
 
 
 @pytest.fixture
 def doc():
-    """The example configuration as a dict, to be changed by each test."""
-    return copy.deepcopy(load_file(EXAMPLE))
+    """The minimal document, to be changed by each test."""
+    return minimal(copy.deepcopy(load_file(EXAMPLE)))
 
 
 @pytest.fixture
@@ -122,8 +147,14 @@ def test_the_example_file_applies_and_creates_everything(db):
     assert te.replay_webhook_url == "https://worker.example/replays"
     assert te.replay_webhook_secret == "whsec-contoso-te-2f9c1a"
     assert te.replay_webhook_lease_seconds == 3600
-    [override] = Objective.objects.filter(integration=te)
-    assert (override.objective, float(override.target), override.threshold_minutes) == ("freshness", 99.0, 60)
+    # Its own freshness wins over the template's; record_success comes from the template.
+    own = {o.objective: o for o in Objective.objects.filter(integration=te)}
+    assert set(own) == {"freshness", "record_success"}
+    assert (float(own["freshness"].target), own["freshness"].threshold_minutes) == (99.0, 60)
+    assert float(own["record_success"].target) == 99.5
+    assert (contoso.currency, contoso.close_business_day) == ("USD", 3)
+    patterns = dict(Integration.objects.filter(tenant=contoso).values_list("slug", "pattern"))
+    assert set(patterns.values()) == PATTERNS
 
     [window] = MaintenanceWindow.objects.filter(tenant=contoso)
     assert window.start.isoformat() == "2026-11-29T04:00:00+00:00"
@@ -140,16 +171,21 @@ def test_the_example_file_applies_and_creates_everything(db):
     assert webhook.events == ["integration.down", "exception.opened", "sla.burn_rate", "replay.failed"]
     assert (email.channel, email.to, email.events) == ("email", ["oncall@northwind.example"], ["integration.down"])
 
-    [rule] = RoutingRule.objects.filter(tenant=contoso)
+    rule, *from_templates = RoutingRule.objects.filter(tenant=contoso).order_by("position")
     assert rule.match == {"integration": "time-expense-posting", "error_class": "validation"}
     assert (rule.priority, rule.assign, rule.position) == ("P2", ana, 1)
     assert rule.runbook.startswith("Check that the project is open")
+    # The templates' rules follow, each limited to its integration.
+    assert [r.position for r in from_templates] == list(range(2, 2 + len(from_templates)))
+    assert all(r.match["integration"] in patterns for r in from_templates)
+    assert from_templates[0].match == {"integration": "time-expense-posting", "min_amount": 5000}
+    assert from_templates[0].priority == "P1"
 
     [entry] = config_audit()
     assert entry.actor == "system"
     assert entry.partner_id == partner.pk
     assert entry.data["counts"]["created"]["tenant"] == 1
-    assert entry.data["created"]["integration"] == ["contoso/time-expense-posting"]
+    assert entry.data["created"]["integration"][0] == "contoso/time-expense-posting"
     assert "created 1 partner (northwind)" in entry.summary
 
 

@@ -23,7 +23,11 @@ class Command(BaseCommand):
             help="Delete what this partner has and the file does not mention (tenants, systems, integrations, "
             "users, plans, objectives, maintenance windows, alert channels, routing rules).",
         )
-        parser.add_argument("--dry-run", action="store_true", help="Check and report the changes, write nothing.")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Check and report the changes, and what each integration takes from its template; write nothing.",
+        )
         parser.add_argument("--actor", default=None, help="E-mail written to the audit log (default: system).")
 
     def handle(self, *args, file, prune, dry_run, actor, **options):
@@ -47,6 +51,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{count} problem{'s' if count != 1 else ''} in {path.name}; nothing applied.", returncode=1
             ) from None
+        if dry_run:
+            # Which integration takes what from which template (contract 1.1).
+            for use in changes.template_uses:
+                self.stdout.write(f"{path.name}: {use.line()}")
         if not changes:
             self.stdout.write(f"{path.name}: no changes.")
             return
