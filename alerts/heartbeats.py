@@ -18,6 +18,7 @@ from alerts import services
 from alerts.models import Alert, Event, Flip, HeartbeatStatus, IntegrationWatch
 from integrations.models import Integration, Run, Trigger
 from integrations.overview import health_of
+from opsconsole.lib.localtime import local_text
 
 RAISING = {HeartbeatStatus.LATE: Event.INTEGRATION_LATE, HeartbeatStatus.DOWN: Event.INTEGRATION_DOWN}
 
@@ -106,7 +107,7 @@ def _episode(integration, status, last, alert, suppressed, now):
 
 
 def _local(moment, tz):
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    return local_text(moment, tz)
 
 
 def _summary(integration, status, last):

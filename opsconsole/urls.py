@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from opsconsole import ops, views
+from opsconsole import navigation, ops, views
 from opsconsole.schema import BrandedRedocView, BrandedSchemaView, BrandedSwaggerView
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="opsconsole/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", views.PasswordChange.as_view(), name="password-change"),
+    path("switch/", navigation.switch_tenant, name="switch-tenant"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics_view, name="metrics"),

@@ -112,7 +112,15 @@ def opened_resolved_figure(starts, opened, resolved):
 
 def backlog_figure(starts, open_at_end):
     fig = go.Figure(go.Scatter(x=starts, y=open_at_end, mode="lines+markers", name="Open at end", line_shape="hv"))
+    # A count of exceptions: whole-number ticks from zero, never "4.5".
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=_count_dtick(open_at_end))
     return _layout(fig, "Backlog (open at the end of each bucket)", "Exceptions")
+
+
+def _count_dtick(values):
+    """A whole tick step that gives at most about six ticks from zero."""
+    top = max([v for v in values if v is not None] or [0])
+    return max(1, -(-top // 5))
 
 
 def response_times_figure(starts, mtta, mttr):

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 # A met objective with less than this share of its error budget left is at risk.
 AT_RISK_BELOW_PCT = 25.0
+# What one bad "event" is, in the row's units: timeliness counts seconds, and
+# one hour late is the smallest lateness the page reports (in hours); the
+# other objectives count runs, records or openings, one each.
+EVENT_SIZE = {"timeliness": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -17,13 +21,14 @@ class Verdict:
 
 def verdict(row: dict) -> Verdict:
     """Met, at risk, missed, too early to judge (until the allowed error
-    budget reaches one event; a 100 % target has none and is judged at
-    once) or no data, for one row of ``sla.engine.sla_rows``."""
+    budget reaches one event: a run, a record, an opening, or an hour late
+    for timeliness; a 100 % target has none and is judged at once) or no
+    data, for one row of ``sla.engine.sla_rows``."""
     total = row["total"] or 0
     budget = row["error_budget"]
     if not total:
         return Verdict("nodata", "No data yet", "Nothing to measure in this period yet.")
-    if row["target"] < 100 and budget["allowed"] < 1:
+    if row["target"] < 100 and budget["allowed"] < EVENT_SIZE.get(row.get("objective"), 1.0):
         return Verdict(
             "early",
             "Too early to judge",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from integrations.models import Integration
 from opsconsole.access import get_tenant_for_user
+from opsconsole.lib.localtime import local_text
 from sla import charts
 from sla.burn import burn_rates
 from sla.engine import month_bounds, objectives_context, sla_rows
@@ -42,7 +43,7 @@ def _period(request, tenant, now):
 
 def _local(dt, tenant):
     """A time as the tenant reads it (pages show the tenant's clock, not the server's)."""
-    return dt.astimezone(tenant.tzinfo).strftime("%Y-%m-%d %H:%M %z")
+    return local_text(dt, tenant)
 
 
 def _counts(row):

@@ -12,7 +12,9 @@ from django.utils.safestring import mark_safe
 
 from integrations.money_display import amount_text
 from integrations.money_display import close_note as money_close_note
+from opsconsole.lib import localtime
 from opsconsole.lib.visible import bound, json_text
+from opsconsole.templatetags import tenant_time
 
 register = template.Library()
 
@@ -95,23 +97,14 @@ def duration(seconds):
     return f"{secs}s"
 
 
-def in_zone(value, tenant):
-    """``value`` in the tenant's zone; in UTC when that zone would take it past
-    the calendar's end (year 9999 east of UTC, year 1 west of it), so rows
-    stored before ingest bounded instants still render."""
-    zone = getattr(tenant, "tzinfo", None) or zoneinfo.ZoneInfo("UTC")
-    try:
-        return value.astimezone(zone)
-    except (OverflowError, ValueError):
-        return value.astimezone(zoneinfo.ZoneInfo("UTC"))
-
-
-@register.filter
-def local(value, tenant):
-    """A timestamp in the tenant's zone, with the zone's abbreviation."""
-    if value is None:
-        return ""
-    return in_zone(value, tenant).strftime("%Y-%m-%d %H:%M %Z")
+# One implementation of local times for every page (opsconsole.lib.localtime);
+# registered here too because the triage templates load this library.
+in_zone = localtime.in_zone
+register.filter("local", tenant_time.local)
+register.filter("local_seconds", tenant_time.local_seconds)
+register.filter("local_clock", tenant_time.local_clock)
+register.filter("zone_label", tenant_time.zone_label)
+register.simple_tag(tenant_time.ago, name="ago")
 
 
 @register.filter
@@ -142,14 +135,6 @@ def plain(value, limit=60):
         return ""
     text, cut = _bound(str(value), int(limit))
     return text + "…" if cut else text
-
-
-@register.filter
-def local_clock(value, tenant):
-    """The time of day, to the second, in the tenant's zone (log lines)."""
-    if value is None:
-        return ""
-    return in_zone(value, tenant).strftime("%H:%M:%S")
 
 
 @register.filter

@@ -128,7 +128,7 @@ def _action(name):
                 staff.resolve(exception, request.user, form.cleaned_data["note"])
                 messages.success(request, "Resolved.")
             elif name == "ignore":
-                form = IgnoreForm(request.POST)
+                form = IgnoreForm(request.POST, tenant=exception.tenant)
                 if not form.is_valid():
                     errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
                     messages.error(request, f"Not ignored: {errors}")

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from integrations.sync_exceptions.staff import MAX_NOTE
+from opsconsole.lib.localtime import NonexistentLocalTime, from_local
 from opsconsole.lib.time_params import OUT_OF_RANGE, to_utc
 
 MAX_BULK = 500
@@ -22,16 +23,48 @@ class NoteMixin:
         return _no_controls(self.cleaned_data.get("note") or "")
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock date and time as a person types it (``datetime-local``),
+    kept naive: the view reads it in the tenant's zone (``until_in``)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None and timezone.is_aware(value):
+            # Django made it aware in the server's zone (UTC); undo that.
+            value = timezone.make_naive(value, timezone.get_current_timezone())
+        return value
+
+
+def until_in(naive, tenant):
+    """The instant ``naive`` (a tenant-local wall-clock time, or None) means in
+    ``tenant``'s zone, in UTC; a ValidationError when that time does not exist
+    there (the hour skipped for daylight saving), is out of range or past."""
+    if naive is None:
+        return None
+    try:
+        until = to_utc(from_local(naive, tenant))
+    except NonexistentLocalTime as exc:
+        raise forms.ValidationError(str(exc)) from exc
+    except OverflowError:
+        until = None
+    if until is None:
+        raise forms.ValidationError(OUT_OF_RANGE)
+    if until <= timezone.now():
+        raise forms.ValidationError("Must be in the future.")
+    return until
+
+
 class UntilMixin:
+    """``until`` is local time: in ``tenant``'s zone when the form has one
+    (the exception page), else naive, read per exception by the caller."""
+
+    tenant = None
+
     def clean_until(self):
-        until = self.cleaned_data.get("until")
-        if until is not None:
-            until = to_utc(until)
-            if until is None:
-                raise forms.ValidationError(OUT_OF_RANGE)
-        if until is not None and until <= timezone.now():
-            raise forms.ValidationError("Must be in the future.")
-        return until
+        naive = self.cleaned_data.get("until")
+        if naive is None or self.tenant is None:
+            return naive
+        return until_in(naive, self.tenant)
 
 
 class BulkForm(NoteMixin, UntilMixin, forms.Form):
@@ -40,7 +73,7 @@ class BulkForm(NoteMixin, UntilMixin, forms.Form):
     action = forms.ChoiceField(choices=ACTIONS)
     assignee = forms.CharField(required=False, max_length=320)
     note = forms.CharField(required=False, max_length=MAX_NOTE)
-    until = forms.DateTimeField(required=False, help_text="UTC; empty: for good.")
+    until = LocalDateTimeField(required=False, help_text="Each tenant's local time; empty: for good.")
 
     def __init__(self, *args, staff=None, **kw):
         super().__init__(*args, **kw)
@@ -82,4 +115,8 @@ class ResolveForm(NoteMixin, forms.Form):
 
 class IgnoreForm(NoteMixin, UntilMixin, forms.Form):
     note = forms.CharField(required=False, max_length=MAX_NOTE)
-    until = forms.DateTimeField(required=False, help_text="UTC; empty: for good.")
+    until = LocalDateTimeField(required=False, help_text="The tenant's local time; empty: for good.")
+
+    def __init__(self, *args, tenant=None, **kw):
+        super().__init__(*args, **kw)
+        self.tenant = tenant

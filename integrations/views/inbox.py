@@ -1,6 +1,7 @@
 """The inbox (``/inbox/``): open exceptions across the user's tenants, most
 urgent first, with filters, saved views and bulk actions for staff."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,8 +17,9 @@ from integrations.errors import IllegalTransition, InvalidAssignee
 from integrations.inbox import SAVED_VIEWS, example_messages, filter_exceptions
 from integrations.models import ExceptionStatus, Priority
 from integrations.sync_exceptions import staff
-from integrations.views.forms import BulkForm
+from integrations.views.forms import BulkForm, until_in
 from opsconsole.access import tenants_for
+from opsconsole.lib.localtime import local_text, zone_label
 from opsconsole.lib.paging import CappedPaginator
 from opsconsole.models import User
 from opsconsole.roles import PARTNER_WIDE, Perm, can
@@ -47,10 +49,10 @@ def staff_users(user):
     return User.objects.filter(partner_id=user.partner_id, role__in=PARTNER_WIDE, is_active=True).order_by("email")
 
 
-def clock_badge(clock):
+def clock_badge(clock, tenant=None):
     """(text, css class, tooltip) of an exception's SLA clock for a list row:
     the deadline that comes next, else whether they were met."""
-    from integrations.templatetags.triage import duration, utc
+    from integrations.templatetags.triage import duration
 
     d = clock.next
     if d is not None:
@@ -59,7 +61,7 @@ def clock_badge(clock):
         else:
             css = "clock-soon" if d.left_seconds < 7200 else "clock-ok"
             text = f"{d.kind.capitalize()} in {duration(d.left_seconds)}"
-        return text, css, f"Due {utc(d.due)} ({d.within_business_minutes} business minutes)"
+        return text, css, f"Due {local_text(d.due, tenant)} ({d.within_business_minutes} business minutes)"
     done = [x for x in (clock.acknowledge, clock.resolve) if x is not None]
     if not done:
         return "no objective", "muted", ""
@@ -95,9 +97,10 @@ def inbox(request):
     rows = list(page.object_list)
     clocks = clocks_for(rows, now)
     examples = example_messages(rows)
-    items = [(e, clock_badge(clocks[e.pk]), examples.get(e.pk, "")) for e in rows]
+    items = [(e, clock_badge(clocks[e.pk], e.tenant), examples.get(e.pk, "")) for e in rows]
     may_act = can(request.user, Perm.ACT)
-    tenants = list(tenants_for(request.user).order_by("name").only("slug", "name"))
+    tenants = list(tenants_for(request.user).order_by("name").only("slug", "name", "timezone"))
+    zones = {t.timezone for t in tenants}
     integrations = list(
         integrations_for(request.user).order_by("tenant__name", "name").values("slug", "name", "tenant__name")
     )
@@ -116,6 +119,9 @@ def inbox(request):
         "staff": list(staff_users(request.user).values_list("email", flat=True)) if may_act else [],
         "any_filter": any(request.GET.get(k) for k in request.GET if k not in ("page", "page_size")),
         "now": now,
+        # The zone the bulk "Until" is read in: one zone for all tenants in
+        # reach, else each exception's tenant's own.
+        "until_zone": zone_label(zones.pop()) if len(zones) == 1 else "each tenant's local time",
     }
     return render(request, "integrations/inbox.html", context)
 
@@ -142,9 +148,25 @@ def inbox_bulk(request):
             messages.error(request, prefix + " ".join(errors))
         return redirect(_back(request))
     data = form.cleaned_data
-    chosen = list(exceptions_for(request.user).filter(pk__in=data["ids"]).order_by("pk"))
+    chosen = list(exceptions_for(request.user).filter(pk__in=data["ids"]).select_related("tenant").order_by("pk"))
     done, skipped = 0, 0
+    # "Until" is wall-clock time, read in each exception's tenant's zone.
+    until_by_tenant, refused = {}, {}
+    if data["action"] == "ignore" and data["until"] is not None:
+        for exception in chosen:
+            tenant = exception.tenant
+            if tenant.pk in until_by_tenant or tenant.pk in refused:
+                continue
+            try:
+                until_by_tenant[tenant.pk] = until_in(data["until"], tenant)
+            except forms.ValidationError as exc:
+                refused[tenant.pk] = f"{tenant.name}: until: {' '.join(exc.messages)}"
+        for text in refused.values():
+            messages.error(request, f"Not ignored in {text}")
     for exception in chosen:
+        if exception.tenant_id in refused:
+            skipped += 1
+            continue
         try:
             if data["action"] == "acknowledge":
                 staff.acknowledge(exception, request.user)
@@ -153,7 +175,7 @@ def inbox_bulk(request):
             elif data["action"] == "resolve":
                 staff.resolve(exception, request.user, data["note"])
             elif data["action"] == "ignore":
-                staff.ignore(exception, request.user, data["note"], data["until"])
+                staff.ignore(exception, request.user, data["note"], until_by_tenant.get(exception.tenant_id))
             done += 1
         except (IllegalTransition, InvalidAssignee):
             skipped += 1

@@ -1,6 +1,6 @@
 """The CSV of a report (contract 5): one line per SLA row of 4.4 under the
 contract's header, an empty cell for null, ``true``/``false`` for met.
-Pure: no Django import.
+Pure: no Django import (``opsconsole.lib.csv_cells`` neither).
 
 Numbers are written as Python writes them (they read back to the very
 floats the API answers). Text cells starting with ``=``, ``+``, ``-`` or
@@ -10,6 +10,8 @@ budget stays a number."""
 
 import csv
 import io
+
+from opsconsole.lib.csv_cells import neutralise
 
 HEADER = (
     "objective",
@@ -26,7 +28,6 @@ HEADER = (
     "spent",
     "remaining_pct",
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(value):
@@ -36,8 +37,7 @@ def cell(value):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return neutralise(value, limit=None)
 
 
 def line(row):

@@ -2,6 +2,8 @@
 glossary and the comparison with the previous month. Pure: plain rows of
 contract 4.4 in, strings and dicts out (no Django import)."""
 
+from sla.verdict import verdict
+
 LABELS = {
     "run_success": "Run success",
     "record_success": "Record success",
@@ -44,10 +46,12 @@ def budget_text(row, value):
 def summary(rows, open_exceptions, provisional):
     """One paragraph: how many objectives were met, run success against its
     target, and the exceptions still open at the period's end."""
-    judged = [r for r in rows if r["met"] is not None]
+    judged = [r for r in rows if r["met"] is not None and not (provisional and verdict(r).key == "early")]
     missed = [r for r in judged if r["met"] is False]
     if not rows:
         first = "No SLA objectives apply to this tenant"
+    elif not judged and provisional:
+        first = "Too early to judge any objective"
     elif not judged:
         first = "No objective had data in this period"
     elif not missed:
@@ -179,6 +183,27 @@ def present(figures):
     rows = []
     for r in figures["rows"]:
         budget = r["error_budget"]
+        if figures.get("provisional") and verdict(r).key == "early":
+            # The open month before an objective's allowed budget reaches one
+            # event: no verdict and no budget figure yet (sla/verdict.py).
+            rows.append(
+                dict(
+                    r,
+                    label=objective_label(r),
+                    scope=scope_label(r),
+                    pooled=r["integration"] is None,
+                    target_text=target_text(r["target"]),
+                    attained_text=pct(r["attained"], 4) if r["attained"] is not None else "no data",
+                    counts=counts_text(r),
+                    status="early",
+                    status_text="Too early to judge",
+                    allowed_text=budget_text(r, budget["allowed"]),
+                    spent_text=budget_text(r, budget["spent"]),
+                    remaining_text="–",
+                    overspent=False,
+                )
+            )
+            continue
         rows.append(
             dict(
                 r,
@@ -214,8 +239,8 @@ def present(figures):
         )
         for c in figures["previous"]["comparison"]
     ]
-    met = sum(1 for r in rows if r["met"] is True)
-    missed = sum(1 for r in rows if r["met"] is False)
+    met = sum(1 for r in rows if r["met"] is True and r["status"] != "early")
+    missed = sum(1 for r in rows if r["met"] is False and r["status"] != "early")
     totals = figures["totals"]
     classes = sorted(totals.get("by_error_class", {}).items(), key=lambda kv: (-kv[1], kv[0]))
     return dict(

@@ -22,6 +22,7 @@ def sign_in(page, base, email):
 
 
 def sign_out(page):
+    page.locator("details.usermenu summary").click()  # the user menu holds "Sign out"
     page.get_by_role("button", name="Sign out").click()
 
 

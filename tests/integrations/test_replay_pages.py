@@ -1,5 +1,6 @@
 """Replay pages: detail, tenant list, approvals queue, request form."""
 
+import datetime as dt
 import json
 import re
 
@@ -253,3 +254,11 @@ def test_approvals_and_replay_pages_stay_the_same_size_for_big_replays(manager, 
     assert abs(sizes[300] - sizes[30]) < 2_000
     last = browser(manager).get(f"/replays/{replay.pk}/", {"page": 12}).content.decode()
     assert last.count('class="replay-record"') == 300 - 11 * 25
+
+
+def test_the_replay_page_shows_the_tenants_time_with_its_zone(support, pending, contoso):
+    assert contoso.timezone == "America/Chicago"
+    Replay.objects.filter(pk=pending.pk).update(created_at=dt.datetime(2026, 7, 4, 15, 30, 5, tzinfo=dt.UTC))
+    html = browser(support).get(f"/replays/{pending.pk}/").content.decode()
+    assert "2026-07-04 10:30:05 CDT" in html
+    assert ">2026-07-04 15:30:05" not in html and "UTC<" not in html

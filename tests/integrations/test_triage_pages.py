@@ -354,3 +354,48 @@ def test_inbox_titles_show_one_real_message_under_the_normalised_title(support, 
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     example = re.search(r'<div class="example-message[^>]*>(.*?)</div>', html[html.index("alert(1)") - 400 :], re.S)
     assert len(example.group(1)) < 400  # bounded, not the worker's 5,000 characters
+
+
+@time_machine.travel(dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_ignore_until_is_the_tenants_local_time_across_dst(support, exc, contoso):
+    assert contoso.timezone == "America/Chicago"
+    client = browser(support)
+    page = client.get(f"/exceptions/{exc.pk}/").content.decode()
+    assert "America/Chicago, CST local time" in page
+    # 09:00 on 10 March is CDT (UTC-5), after the change of 8 March.
+    client.post(f"/exceptions/{exc.pk}/ignore/", {"until": "2026-03-10T09:00"})
+    exc.refresh_from_db()
+    assert exc.status == "ignored"
+    assert exc.ignored_until == dt.datetime(2026, 3, 10, 14, 0, tzinfo=dt.UTC)
+    assert "until 2026-03-10 09:00 CDT" in client.get(f"/exceptions/{exc.pk}/").content.decode()
+
+
+@time_machine.travel(dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_ignore_until_refuses_a_time_the_clocks_skip(support, exc):
+    client = browser(support)
+    client.post(f"/exceptions/{exc.pk}/ignore/", {"until": "2026-03-08T02:30"})
+    exc.refresh_from_db()
+    assert exc.status == "open"
+    msgs = [str(m) for m in client.get(f"/exceptions/{exc.pk}/").context["messages"]]
+    assert any("does not exist in America/Chicago" in m for m in msgs)
+
+
+@time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_bulk_ignore_reads_until_in_each_exceptions_tenant_zone(support, exc, fabrikam):
+    fabrikam.timezone = "Asia/Kathmandu"
+    fabrikam.save(update_fields=["timezone"])
+    other = f.make_exception(f.make_integration(fabrikam, "payroll"), title="Fabrikam one")
+    client = browser(support)
+    assert "each tenant&#x27;s local time" in client.get("/inbox/").content.decode()
+    client.post("/inbox/bulk/", {"action": "ignore", "ids": [exc.pk, other.pk], "until": "2026-12-02T09:00"})
+    exc.refresh_from_db()
+    other.refresh_from_db()
+    assert exc.ignored_until == dt.datetime(2026, 12, 2, 15, 0, tzinfo=dt.UTC)  # 09:00 CST
+    assert other.ignored_until == dt.datetime(2026, 12, 2, 3, 15, tzinfo=dt.UTC)  # 09:00 +05:45
+
+
+@time_machine.travel(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC), tick=False)
+def test_the_inbox_says_how_long_ago_with_the_tenants_time_as_tooltip(support, exc):
+    type(exc).objects.filter(pk=exc.pk).update(last_seen=dt.datetime(2026, 12, 1, 9, 11, tzinfo=dt.UTC))
+    html = browser(support).get("/inbox/").content.decode()
+    assert re.search(r'<time class="nowrap" datetime="[^"]+" title="2026-12-01 03:11 CST">2\xa0hours ago</time>', html)

@@ -53,3 +53,9 @@ def test_response_times_start_at_zero():
     )
     assert fig["layout"]["yaxis"]["rangemode"] == "tozero"
     assert [t["name"] for t in fig["data"]] == ["Median time to acknowledge", "Median time to resolve"]
+
+
+def test_the_backlog_counts_in_whole_exceptions_from_zero():
+    layout = charts.backlog_figure(["2026-11-01", "2026-11-02", "2026-11-03"], [4, 6, 5]).to_plotly_json()["layout"]
+    assert layout["yaxis"]["rangemode"] == "tozero"
+    assert layout["yaxis"]["tickformat"] == ",d" and layout["yaxis"]["dtick"] == 2

@@ -16,7 +16,7 @@ def test_the_sla_page_shows_each_row_with_words_not_only_colour(november, client
     response = client.get("/t/contoso/sla/?period=2026-11")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "From 2026-11-01 00:00 -0500 to 2026-12-01 00:00 -0600" in html
+    assert "From 2026-11-01 00:00 CDT to 2026-12-01 00:00 CST" in html
     assert "✘ Missed" in html  # run success 93.3333% against 99%
     assert "93.33%" in html and "93.3333%" not in html
     assert "✔ Met" in html  # billing-sync: 2 of 2 runs succeeded
@@ -131,3 +131,29 @@ def test_a_burning_objective_is_marked_with_an_icon_that_ships_with_the_page(dai
     burning = re.search(r'<span class="badge met-false burning">(.*?)</span>', html, re.S).group(1)
     assert "<svg" in burning and "Burning" in burning
     assert not any(ord(c) > 0xFFFF for c in html)  # no emoji needing an emoji font
+
+
+# 00:30 on 1 December in Chicago (CST, UTC-6) is 06:30 UTC.
+@time_machine.travel(utc(2026, 12, 1, 6, 30), tick=False)
+def test_half_an_hour_into_the_month_no_objective_is_missed_or_overspent(november, client, support, customer_viewer):
+    daily = november[0].integration
+    # Half an hour of bad data: a failed, late run and an exception acknowledged late.
+    f.make_run_at(daily, utc(2026, 12, 1, 6, 5), "failed", run_id="d-1201", failed=5, lag_seconds=7200)
+    f.make_opening(daily, utc(2026, 12, 1, 6, 6), priority="P1")
+    for user in (support, customer_viewer):
+        client.force_login(user)
+        html = client.get("/t/contoso/sla/?period=2026-12").content.decode()
+        assert "current month, still open" in html
+        rows = re.findall(r'<tr class="sla-row.*?</tr>', html, re.S)
+        assert rows
+        timeliness = next(r for r in rows if "Timeliness" in r and "All integrations" in r)
+        assert "Too early to judge" in timeliness, timeliness
+        for row in rows:
+            if "Acknowledge" in row or "Resolve" in row:
+                continue  # no opening has reached its deadline: nothing to judge
+            assert "Missed" not in row and "overspent" not in row, row
+        report = client.get("/reports/contoso/2026-12/").content.decode()
+        assert "Provisional" in report and "Too early to judge" in report
+        assert "Missed" not in report and "overspent" not in report
+        portal = client.get("/portal/").content.decode()
+        assert "Missed" not in portal

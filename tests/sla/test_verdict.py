@@ -34,3 +34,12 @@ def test_a_day_is_green_when_it_meets_the_target_and_red_when_nothing_succeeded(
     assert day_status(0, 5, 99.0).status == "down"
     assert day_status(0, 0, 99.0).status == "none"
     assert day_status(4, 5, None).status == "degraded"
+
+
+def test_timeliness_is_too_early_to_judge_until_its_budget_allows_an_hour_late():
+    # Six hours into a month, two of them late: 99.5 % allows 108 seconds.
+    six_hours = {**row(4 * 3600, 6 * 3600, 99.5), "objective": "timeliness"}
+    assert verdict(six_hours).label == "Too early to judge"
+    # 300 hours allow 1.5 hours late: two hours late is a miss.
+    month = {**row(298 * 3600, 300 * 3600, 99.5), "objective": "timeliness"}
+    assert verdict(month).label == "Missed"
