@@ -56,11 +56,19 @@ UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError
 class ReliableRedis(Redis):
     def __init__(self, list_key=None):
         super().__init__(list_key)
+        self._setup()
+
+    def _setup(self):
         self.taken_key = f"{self.list_key}:taken"
         self.payload_key = f"{self.list_key}:payload"
         self.counter_key = f"{self.list_key}:ids"
         self._take = self.connection.register_script(_TAKE)
         self._next_drain = 0.0
+
+    def __setstate__(self, state):
+        # A broker handed to a spawned process is rebuilt from its list key.
+        super().__setstate__(state)
+        self._setup()
 
     def enqueue(self, task):
         try:

@@ -111,6 +111,8 @@ def test_postgres_restarted_during_batch_ingest_answers_503_and_stores_every_run
                 f"{url}/api/v1/runs/batch", json=batch(0), headers={"Authorization": f"Bearer {key}"}, timeout=60
             )
             health = requests.get(f"{url}/healthz", timeout=60)
+            # A signed-in person's page: the branded page, not a 500.
+            page = requests.get(f"{url}/inbox/", cookies={"sessionid": "any-session"}, timeout=60)
             time.sleep(2)
             server.start()
         finally:
@@ -120,6 +122,8 @@ def test_postgres_restarted_during_batch_ingest_answers_503_and_stores_every_run
     assert down.status_code == 503 and down.headers["Retry-After"], down.text
     assert down.json()["detail"].startswith("The database is unavailable")
     assert health.status_code == 503 and health.json()["database"].startswith("error")
+    assert page.status_code == 503 and page.headers["Retry-After"]
+    assert "Temporarily unavailable" in page.text and "Please try again in a minute." in page.text
     assert 500 not in statuses, statuses
     assert len(answers) == BATCHES and all(a.status_code == 200 for a in answers)
     assert all(a.json()["rejected"] == 0 for a in answers)

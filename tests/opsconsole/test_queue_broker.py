@@ -5,6 +5,7 @@ Redis here is a private redis-server of the test (never the shared one)."""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -42,6 +43,18 @@ def test_redis_url_puts_the_queue_on_redis_and_without_it_on_the_database():
     assert on_redis["broker_class"] == "opsconsole.broker.ReliableRedis"
     on_database = q_cluster_of(settings_env(REDIS_URL=""))
     assert on_database["orm"] == "default" and "redis" not in on_database and "broker_class" not in on_database
+
+
+def task_saved(database, name):
+    """Whether the queue worker has saved the task's result (in the live test
+    database, or in the SQLite file the subprocesses share)."""
+    if database.sqlite_file is None:
+        return Task.objects.filter(name=name).exists()
+    db = sqlite3.connect(database.sqlite_file, timeout=20)
+    try:
+        return db.execute("SELECT 1 FROM django_q_task WHERE name = ?", (name,)).fetchone() is not None
+    finally:
+        db.close()
 
 
 def stop_cluster(process):
@@ -95,10 +108,11 @@ def test_a_task_queued_by_one_process_runs_in_a_queue_worker_of_another(redis_se
             start_new_session=True,
         )
         try:
-            done = wait_for(lambda: Task.objects.filter(name="broker-switch-probe").exists(), 90)
+            done = wait_for(lambda: task_saved(database, "broker-switch-probe"), 90)
         finally:
             stop_cluster(cluster)
     assert done, log_path.read_text()[-3000:]
+    database.read_back()
     task = Task.objects.get(name="broker-switch-probe")
     assert task.success and task.result == -2.0
     # Acknowledged: nothing left taken or waiting.
