@@ -232,9 +232,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# One cache shared by every web process, so a key's request rate (429) and a
-# host name's branding are the same whichever process answers: the database
-# (table created by migration opsconsole 0004) unless REDIS_URL names a Redis.
+# One cache shared by every web process, so a host name's branding is the same
+# whichever process answers: the database (table created by migration
+# opsconsole 0004) unless REDIS_URL names a Redis. A key's request count (429)
+# is in Redis or the database too (opsconsole/throttling.py), never in memory.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
@@ -248,8 +249,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            # Django's database cache with an atomic incr (the rate limit counts with it).
-            "BACKEND": "opsconsole.cache.DatabaseCache",
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "opsconsole_cache",
             "OPTIONS": {"MAX_ENTRIES": 50_000},
         }

@@ -1,28 +1,91 @@
 """Per-key request rates: a key over its rate gets 429 with Retry-After.
 
-The count lives in the shared cache (Redis, or the database), so every web
-process enforces one limit. It is counted with ``add`` + ``incr``, each atomic
-in the cache (Redis INCR; opsconsole.cache locks the row), never read and
-written back: two processes answering the same key at the same moment
-cannot both take the last request of the window. A window starts at a key's
-first request and lasts the rate's period.
+One limit for every web process: the count lives in Redis when REDIS_URL is
+set, else in the database (``RateWindow``). Each request is counted in one
+atomic step (a Lua script on Redis, one INSERT … ON CONFLICT DO UPDATE …
+RETURNING in the database), never read and written back: two processes
+answering the same key at the same moment cannot both take the last request
+of the window. A window starts at a key's first request and lasts the rate's
+period.
 
-When the cache cannot be reached (Redis down), requests are let through
-rather than refused: the rate limit protects the console, losing it for a
-while loses nothing a worker sent; /healthz reports the outage."""
+When the count cannot be reached (Redis down, the database refusing writes),
+the request is let through rather than refused: the limit protects the
+console, and losing it for a while loses nothing a worker sent; /healthz
+reports the outage."""
 
+import contextlib
 import logging
+import math
+import threading
 import time
 
-from django.core.cache import cache as default_cache
+from django.conf import settings
+from django.db import connection, transaction
 from rest_framework.throttling import SimpleRateThrottle
 
+from opsconsole.models import RateWindow
+
 log = logging.getLogger(__name__)
+
+# KEYS[1]: the window's hash; ARGV: now, period in seconds. Returns {started, hits}.
+_REDIS_HIT = """
+local started = redis.call('HGET', KEYS[1], 'started')
+if not started then
+  started = ARGV[1]
+  redis.call('HSET', KEYS[1], 'started', started, 'hits', 0)
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+local hits = redis.call('HINCRBY', KEYS[1], 'hits', 1)
+return {started, hits}
+"""
+
+_redis = threading.local()
+
+
+def _redis_hit(key, period, now):
+    script = getattr(_redis, "script", None)
+    if script is None or _redis.url != settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        _redis.url, _redis.script = settings.REDIS_URL, client.register_script(_REDIS_HIT)
+        script = _redis.script
+    started, hits = script(keys=[f"opsconsole:rate:{key}"], args=[repr(now), math.ceil(period)])
+    return float(started), int(hits)
+
+
+def _database_hit(key, period, now):
+    q = connection.ops.quote_name
+    table, k, started, hits = q(RateWindow._meta.db_table), q("key"), q("started"), q("hits")
+    expired = now - period
+    # The old row's values on the right-hand side (SQL UPDATE semantics, on
+    # PostgreSQL and SQLite alike): a window that has ended starts again.
+    sql = (
+        f"INSERT INTO {table} ({k}, {started}, {hits}) VALUES (%s, %s, 1) "  # noqa: S608 - the model's own table
+        f"ON CONFLICT ({k}) DO UPDATE SET "
+        f"{hits} = CASE WHEN {table}.{started} <= %s THEN 1 ELSE {table}.{hits} + 1 END, "
+        f"{started} = CASE WHEN {table}.{started} <= %s THEN excluded.{started} ELSE {table}.{started} END "
+        f"RETURNING {started}, {hits}"
+    )
+    # Inside a transaction (a test, or a caller's atomic block) a failed count
+    # must not abort it: a savepoint then. Otherwise one statement, autocommitted.
+    with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key, now, expired, expired])
+            row = cursor.fetchone()
+    return float(row[0]), int(row[1])
+
+
+def count_hit(key, period, now=None):
+    """(window start, this request's number in the window) for ``key``."""
+    now = time.time() if now is None else now
+    if settings.REDIS_URL:
+        return _redis_hit(key, period, now)
+    return _database_hit(key, period, now)
 
 
 class KeyRateThrottle(SimpleRateThrottle):
     scope = "key"
-    cache = default_cache
 
     def get_cache_key(self, request, view):
         key = request.auth
@@ -34,34 +97,15 @@ class KeyRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view):
         if self.rate is None:
             return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        key = self.get_cache_key(request, view)
+        if key is None:
             return True
-        self.now = time.time()
         try:
-            count = self._count()
-        except Exception as exc:  # noqa: BLE001 - an unreachable cache must not refuse work
-            log.warning("rate limit not applied, the cache is unreachable: %s", exc)
+            self.started, hits = count_hit(key, self.duration)
+        except Exception as exc:  # noqa: BLE001 - an unreachable count must not refuse work
+            log.warning("rate limit not applied, its count cannot be reached: %s", exc)
             return True
-        return count <= self.num_requests
-
-    def _count(self):
-        """This request's number in the key's current window."""
-        for _ in range(3):
-            if self.cache.add(self.key, 0, timeout=self.duration):
-                # A new window: remember when it started, for Retry-After.
-                self.cache.set(f"{self.key}:start", self.now, timeout=self.duration)
-            try:
-                return self.cache.incr(self.key)
-            except ValueError:
-                continue  # the window ended between add and incr
-        raise RuntimeError("rate limit counter keeps expiring")
+        return hits <= self.num_requests
 
     def wait(self):
-        try:
-            started = self.cache.get(f"{self.key}:start")
-        except Exception:  # noqa: BLE001
-            started = None
-        if started is None:
-            return self.duration
-        return min(max(started + self.duration - time.time(), 1), self.duration)
+        return min(max(self.started + self.duration - time.time(), 1), self.duration)

@@ -1,6 +1,8 @@
 """A key's request rate is one limit however many web processes answer
-(contract 8): the count lives in the shared cache (the database by default,
-Redis when REDIS_URL is set), not in each process's memory."""
+(contract 8): the count lives in the database by default, in Redis when
+REDIS_URL is set, never in each process's memory; and it is counted in one
+atomic step, so a burst arriving at two processes at once passes exactly the
+rate."""
 
 import os
 import sqlite3
@@ -41,7 +43,7 @@ def live_env(database, **extra):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_web_processes_share_one_limit_in_the_database_cache(contoso, tmp_path):
+def test_two_web_processes_share_one_limit_in_the_database(contoso, tmp_path):
     key = f.make_key(contoso, ["read"])
     codes = statuses_across_two_processes(live_env(Database(tmp_path)), key, tmp_path)
     assert codes[:RATE] == [200] * RATE
@@ -85,7 +87,7 @@ def assert_exactly_the_rate_passed(responses):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_simultaneous_burst_on_two_processes_passes_exactly_the_rate_in_the_database_cache(contoso, tmp_path):
+def test_a_simultaneous_burst_on_two_processes_passes_exactly_the_rate_in_the_database(contoso, tmp_path):
     key = f.make_key(contoso, ["read"])
     database = Database(tmp_path)
     assert_exactly_the_rate_passed(burst_across_two_processes(live_env(database), key, tmp_path))
