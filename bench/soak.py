@@ -348,6 +348,11 @@ def main():
     state = json.loads(Path(args.state).read_text())
     # Through the proxy; without one, users and ingest threads spread over the nodes.
     targets = [args.url] if args.url else ([state["proxy"]] if state.get("proxy") else state["nodes"])
+    # The cluster's defaults (scripts/cluster), for manage.py create_api_key too.
+    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opsconsole")
+    secret = ROOT / ".secret-key"
+    if not os.environ.get("DJANGO_SECRET_KEY") and secret.exists():
+        os.environ["DJANGO_SECRET_KEY"] = secret.read_text().strip()
     database_url = os.environ["DATABASE_URL"]
     with psycopg.connect(database_url) as db:
         tenants = [r[0] for r in db.execute("SELECT slug FROM opsconsole_tenant ORDER BY slug")]
