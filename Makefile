@@ -1,10 +1,16 @@
-.PHONY: run test lint format bench migrations-check
+.PHONY: run test lint format bench migrations-check cluster soak
 
 run:            ## set up and start the console with demo data (web + queue worker)
 	scripts/demo
 
 test:           ## set up and run the whole suite on PostgreSQL and SQLite
 	scripts/test
+
+cluster:        ## 2 web nodes + 2 queue workers on Redis behind nginx, demo data (docs/deploy.md)
+	scripts/cluster --seed
+
+soak:           ## 10 minutes of ingest and users against a running `make cluster`
+	.venv/bin/python bench/soak.py
 
 lint:
 	.venv/bin/ruff check .

@@ -89,7 +89,10 @@ def partner_for_host(host):
     if not host:
         return None
     cache_key = f"branding-host:{host}"
-    partner_id = cache.get(cache_key)
+    try:
+        partner_id = cache.get(cache_key)
+    except Exception:  # noqa: BLE001 - Redis down: look the host up in the database
+        partner_id = None
     if partner_id:
         partner = Partner.objects.filter(pk=partner_id).first()
         if partner is not None:
@@ -97,7 +100,10 @@ def partner_for_host(host):
     elif partner_id == 0:
         return None
     partner = Partner.objects.filter(hostnames__name=host).first()
-    cache.set(cache_key, partner.pk if partner else 0, 60)
+    try:
+        cache.set(cache_key, partner.pk if partner else 0, 60)
+    except Exception:  # noqa: BLE001, S110 - Redis down: the page is answered anyway
+        pass
     return partner
 
 

@@ -2,11 +2,13 @@
 shape, everything else ``{"detail": "…"}``; nothing malformed becomes a 500."""
 
 import logging
+import sys
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import utils as db_errors
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.html import escape
@@ -95,7 +97,26 @@ ERROR_PAGES = {
     403: ("Not allowed", "Your role does not allow this. Ask your administrator if you need it."),
     404: ("Page not found", "There is nothing at this address, or it is not yours to see."),
     500: ("Something went wrong", "The page could not be shown. It has been logged; please try again shortly."),
+    503: ("Temporarily unavailable", "The console cannot store or read data just now. Please try again in a minute."),
 }
+
+# Seconds a client is asked to wait when the database is unavailable: about
+# what a PostgreSQL restart or a fail-over takes.
+UNAVAILABLE_RETRY_AFTER = 5
+
+# SQLSTATE of a write refused by a read-only database or transaction.
+READ_ONLY_SQL_TRANSACTION = "25006"
+
+
+def database_unavailable(exc):
+    """True when ``exc`` means the database cannot serve now (down, restarting,
+    unreachable, out of disk, read-only): a 503 to retry, never a 500."""
+    if isinstance(exc, (db_errors.OperationalError, db_errors.InterfaceError)):
+        return True
+    if isinstance(exc, db_errors.DatabaseError):
+        cause = exc.__cause__
+        return getattr(cause, "sqlstate", None) == READ_ONLY_SQL_TRANSACTION
+    return False
 
 
 def handler400(request, exception=None):
@@ -119,7 +140,16 @@ def csrf_failure(request, reason=""):
 
 
 def handler500(request):
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable(request)
     return _error_page(request, 500, "Server error.", minimal=True)
+
+
+def unavailable(request):
+    """503 with Retry-After: the database is down, restarting or refusing writes."""
+    response = _error_page(request, 503, "The database is unavailable; try again shortly (see /healthz).", minimal=True)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
 
 
 def _error_page(request, code, detail, minimal=False, text=None):

@@ -187,3 +187,15 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Audit entries are never deleted.")
+
+
+class RateWindow(models.Model):
+    """An API key's current request window (opsconsole/throttling.py) when no
+    Redis is configured: counted with one upsert, atomic across web processes."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    started = models.FloatField()  # seconds since the epoch
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.hits} requests since {self.started}"

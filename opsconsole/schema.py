@@ -56,6 +56,11 @@ ERRORS = {
     "413": ("ErrorDetail", "The body is over 10 MiB."),
     "415": ("ErrorDetail", "The body is not `application/json`."),
     "429": ("ErrorDetail", "The key is over its request rate; retry after `Retry-After` seconds."),
+    "503": (
+        "ErrorDetail",
+        "The database cannot serve just now (down, restarting, read-only): nothing was changed; "
+        "retry after `Retry-After` seconds (see `/healthz`).",
+    ),
 }
 # First path segment under /api/v1/ -> tag, for operations that name none.
 TAGS = {"replays": "replays", "sla": "sla", "trends": "sla", "exceptions": "exceptions", "runs": "runs"}
@@ -65,7 +70,7 @@ NO_CONFLICT = ("/api/v1/runs", "/api/v1/runs/batch")
 
 
 def _error_codes(path, method, operation):
-    codes = ["401", "403", "404", "405", "429"]
+    codes = ["401", "403", "404", "405", "429", "503"]
     has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
     if method != "get" or has_query:
         codes.append("400")

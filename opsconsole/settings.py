@@ -233,12 +233,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# One cache shared by every web process, so a key's request rate (429) and a
-# host name's branding are the same whichever process answers: the database
-# (table created by migration opsconsole 0004) unless REDIS_URL names a Redis.
+# One cache shared by every web process, so a host name's branding is the same
+# whichever process answers: the database (table created by migration
+# opsconsole 0004) unless REDIS_URL names a Redis. A key's request count (429)
+# is in Redis or the database too (opsconsole/throttling.py), never in memory.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs answers as one that is down, within seconds.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -248,11 +256,12 @@ else:
         }
     }
 
-# django-q2 on the ORM broker. retry must exceed timeout, or a slow task runs
-# twice; catch_up off so a restarted cluster does not replay missed schedules.
+# django-q2: on Redis when REDIS_URL is set (queue workers on many machines
+# share it), else on the ORM broker (the database). retry must exceed timeout,
+# or a slow task runs twice; catch_up off so a restarted cluster does not
+# replay missed schedules.
 Q_CLUSTER = {
     "name": "opsconsole",
-    "orm": "default",
     "workers": int(os.environ.get("OPSCONSOLE_Q_WORKERS", "2")),
     "timeout": int(os.environ.get("OPSCONSOLE_Q_TIMEOUT", "120")),
     "retry": int(os.environ.get("OPSCONSOLE_Q_RETRY", "180")),
@@ -263,6 +272,14 @@ Q_CLUSTER = {
     "ack_failures": True,
     "sync": env_bool("OPSCONSOLE_Q_SYNC"),
 }
+if REDIS_URL:
+    # django-q2's Redis connection settings, with a broker that keeps a taken
+    # task until it is acknowledged and queues in the database while Redis is
+    # down (opsconsole/broker.py).
+    Q_CLUSTER["redis"] = REDIS_URL
+    Q_CLUSTER["broker_class"] = "opsconsole.broker.ReliableRedis"
+else:
+    Q_CLUSTER["orm"] = "default"
 
 OPSCONSOLE_ALLOW_PRIVATE_WEBHOOKS = env_bool("OPSCONSOLE_ALLOW_PRIVATE_WEBHOOKS")
 OPSCONSOLE_DELIVERY_BACKOFF = [

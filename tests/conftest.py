@@ -156,3 +156,25 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture(params=["orm", "redis"])
+def queue_broker(request, tmp_path, monkeypatch):
+    """Each broker a queue worker may ride (issue 15): the database (ORM), and
+    Redis (a private redis-server of the test). The test process queues its
+    tasks on it; yields the environment a live ``qcluster`` needs for it."""
+    if request.param == "orm":
+        yield {"REDIS_URL": ""}
+        return
+    from django_q.conf import Conf
+
+    from tests.live_services import PrivateRedis
+
+    server = PrivateRedis(tmp_path / "redis").start()
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", server.url)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", "opsconsole.broker.ReliableRedis")
+    try:
+        yield {"REDIS_URL": server.url}
+    finally:
+        server.stop()

@@ -25,7 +25,9 @@ EXCEPTIONS = 12
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_neither_drops_nor_duplicates_alerts_or_deliveries(contoso, tmp_path, monkeypatch):
+def test_a_killed_worker_neither_drops_nor_duplicates_alerts_or_deliveries(
+    contoso, tmp_path, monkeypatch, queue_broker
+):
     monkeypatch.setattr(Conf, "SYNC", False)  # queue the tasks for the real cluster
     f.make_integration(contoso, "time-expense-posting")
     worker = f.client_with(f.make_key(contoso, ["ingest"]))
@@ -53,6 +55,7 @@ def test_a_killed_worker_neither_drops_nor_duplicates_alerts_or_deliveries(conto
             "OPSCONSOLE_Q_TIMEOUT": "10",
             "OPSCONSOLE_Q_RETRY": "12",
             **database.env(),
+            **queue_broker,
         }
         log_path = tmp_path / "qcluster.log"
         with open(log_path, "w") as log:

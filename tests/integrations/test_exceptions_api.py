@@ -343,8 +343,9 @@ def test_a_plan_objective_is_replaced_by_the_tenants_own(api, integration, conto
     assert clock["resolve"]["within_business_minutes"] == 480
 
 
-# The list itself, plus the key's request count in the shared database cache
-# (settings.CACHES: a read, then a write in a transaction with a cull check).
+# The list itself, plus the key's request count (opsconsole/throttling.py: one
+# upsert, in a savepoint inside the test's transaction) and the host's branding
+# lookup in the database cache.
 LIST_QUERIES = 12 + 7
 
 

@@ -58,7 +58,9 @@ def wait_for(predicate, seconds):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_killed_worker_resumes_the_delivery_after_restart(northwind, contoso, support, tmp_path, monkeypatch):
+def test_a_killed_worker_resumes_the_delivery_after_restart(
+    northwind, contoso, support, tmp_path, monkeypatch, queue_broker
+):
     # Queue the delivery task for a real cluster instead of running it inline.
     monkeypatch.setattr(Conf, "SYNC", False)
     with Receiver(SECRET, [("hold", 200), 200]) as receiver:
@@ -86,6 +88,7 @@ def test_a_killed_worker_resumes_the_delivery_after_restart(northwind, contoso, 
             "OPSCONSOLE_Q_TIMEOUT": "2",
             "OPSCONSOLE_Q_RETRY": "3",
             **database.env(),
+            **queue_broker,
         }
         log_path = tmp_path / "qcluster.log"
         with open(log_path, "w") as log:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-ERRORS = {"401", "403", "404", "405", "429"}
+ERRORS = {"401", "403", "404", "405", "429", "503"}
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 """A key's request rate is one limit however many web processes answer
-(contract 8): the count lives in the shared cache (the database by default,
-Redis when REDIS_URL is set), not in each process's memory."""
+(contract 8): the count lives in the database by default, in Redis when
+REDIS_URL is set, never in each process's memory; and it is counted in one
+atomic step, so a burst arriving at two processes at once passes exactly the
+rate."""
 
 import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -40,7 +43,7 @@ def live_env(database, **extra):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_web_processes_share_one_limit_in_the_database_cache(contoso, tmp_path):
+def test_two_web_processes_share_one_limit_in_the_database(contoso, tmp_path):
     key = f.make_key(contoso, ["read"])
     codes = statuses_across_two_processes(live_env(Database(tmp_path)), key, tmp_path)
     assert codes[:RATE] == [200] * RATE
@@ -54,6 +57,47 @@ def test_two_web_processes_share_one_limit_in_redis(contoso, tmp_path):
     codes = statuses_across_two_processes(env, key, tmp_path)
     assert codes[:RATE] == [200] * RATE
     assert codes[RATE:] == [429] * RATE
+
+
+BURST_RATE = 10
+BURST = 48
+
+
+def burst_across_two_processes(env, key, tmp_path):
+    """Status codes of BURST requests sent at once, 16 at a time, to two
+    gunicorns of four threads each: many requests of one key are counted at
+    the same moment in different processes."""
+    log = tmp_path / "web.log"
+    env = {**env, "OPSCONSOLE_KEY_RATE": f"{BURST_RATE}/min"}
+    with gunicorn(env, log, threads=4) as first, gunicorn(env, log, threads=4) as second:
+        headers = {"Authorization": f"Bearer {key}"}
+
+        def get(n):
+            url = f"{(first, second)[n % 2]}/api/v1/integrations"
+            return requests.get(url, headers=headers, timeout=60)
+
+        with ThreadPoolExecutor(16) as pool:
+            return list(pool.map(get, range(BURST)))
+
+
+def assert_exactly_the_rate_passed(responses):
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [200] * BURST_RATE + [429] * (BURST - BURST_RATE), codes
+    assert all(1 <= int(r.headers["Retry-After"]) <= 60 for r in responses if r.status_code == 429)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_simultaneous_burst_on_two_processes_passes_exactly_the_rate_in_the_database(contoso, tmp_path):
+    key = f.make_key(contoso, ["read"])
+    database = Database(tmp_path)
+    assert_exactly_the_rate_passed(burst_across_two_processes(live_env(database), key, tmp_path))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_simultaneous_burst_on_two_processes_passes_exactly_the_rate_in_redis(contoso, tmp_path):
+    key = f.make_key(contoso, ["read"])
+    env = live_env(Database(tmp_path), REDIS_URL="redis://127.0.0.1:6379/9")
+    assert_exactly_the_rate_passed(burst_across_two_processes(env, key, tmp_path))
 
 
 def test_migrate_alone_creates_the_cache_table(tmp_path):
