@@ -266,7 +266,10 @@ def main():
             say(f"reusing {Run.objects.count():,} runs")
         else:
             tenant = seed(cursor, args, first, now)
-        oldest_start, oldest_end = starts[0], starts[1]
+        # The oldest month that still has runs (a --reuse after a purge takes the next one).
+        first_run = Run.objects.filter(tenant=tenant).order_by("started_at").values_list("started_at", flat=True)[:1]
+        oldest = max((m for m in starts if first_run and m <= first_run[0]), default=starts[0])
+        oldest_start, oldest_end = oldest, starts[starts.index(oldest) + 1]
         integ = Integration.objects.filter(tenant=tenant).order_by("pk").first()
         sample_run = Run.objects.filter(integration=integ, started_at__gte=starts[-2]).values_list("run_id", flat=True)
         run_id = sample_run.first()

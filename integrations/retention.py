@@ -10,11 +10,11 @@ issued reports) are kept.
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from integrations.models import Failure, Run, RunLog
 from integrations.sync_exceptions.counts import recount
+from integrations.tables import FAILURE, LOG, RUN, in_
 from opsconsole import audit
 from opsconsole.lib.time_params import iso_z
 from opsconsole.models import Tenant
@@ -49,40 +49,45 @@ def purge_expired(now=None, batch_size=BATCH_SIZE):
 
 def purge_tenant(tenant_id, cutoff, *, batch_size=BATCH_SIZE):
     """Delete the tenant's runs that started before ``cutoff``, with their
-    logs and failures.
+    logs and failures, oldest first, ``batch_size`` runs to a transaction:
 
-    1. Failures of those runs, a batch at a time, noting their exceptions.
-    2. Logs of those runs, a batch at a time.
-    3. The runs themselves (now childless), a batch at a time.
-    4. Recount the exceptions that lost failures.
+    1. pick the batch's runs by the (tenant, started_at) index, locked where
+       the database can lock rows (a re-post of one of them waits, then
+       finds it gone and stores it anew);
+    2. delete their failures, noting the exceptions they belonged to, their
+       log lines and the runs themselves, each by the run ids (the unique
+       keys on (run, ...) serve those lookups);
+    3. at the end, recount the exceptions that lost failures (counts, open
+       amount and book close, by the exceptions writer).
+
+    Plain statements rather than the ORM's delete: nothing else points at a
+    run, so collecting related objects per batch only cost time (at 20
+    million runs, ten times this function's speed).
     """
-    old_runs = Run.objects.filter(tenant_id=tenant_id, started_at__lt=cutoff)
+    ts = connection.ops.adapt_datetimefield_value
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     counts = {"runs": 0, "logs": 0, "failures": 0, "exceptions_recounted": 0}
     affected = set()
     while True:
-        with transaction.atomic():
-            rows = list(
-                Failure.objects.filter(run__in=old_runs.values("pk")).values_list("pk", "exception_id")[:batch_size]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {RUN} WHERE tenant_id = %s AND started_at < %s "  # noqa: S608
+                f"ORDER BY started_at LIMIT %s{lock}",
+                [tenant_id, ts(cutoff), batch_size],
             )
-            if not rows:
-                break
-            Failure.objects.filter(pk__in=[pk for pk, _ in rows]).delete()
-        affected.update(exception_id for _, exception_id in rows)
-        counts["failures"] += len(rows)
-    while True:
-        with transaction.atomic():
-            ids = list(RunLog.objects.filter(run__in=old_runs.values("pk")).values_list("pk", flat=True)[:batch_size])
+            ids = [row[0] for row in cursor.fetchall()]
             if not ids:
                 break
-            RunLog.objects.filter(pk__in=ids).delete()
-        counts["logs"] += len(ids)
-    while True:
-        with transaction.atomic():
-            ids = list(old_runs.order_by("started_at").values_list("pk", flat=True)[:batch_size])
-            if not ids:
-                break
-            Run.objects.filter(pk__in=ids).delete()
-        counts["runs"] += len(ids)
+            run_in, params = in_("run_id", ids, "bigint")
+            cursor.execute(f"SELECT DISTINCT exception_id FROM {FAILURE} WHERE {run_in}", params)  # noqa: S608
+            affected.update(row[0] for row in cursor.fetchall())
+            cursor.execute(f"DELETE FROM {FAILURE} WHERE {run_in}", params)  # noqa: S608
+            counts["failures"] += cursor.rowcount
+            cursor.execute(f"DELETE FROM {LOG} WHERE {run_in}", params)  # noqa: S608
+            counts["logs"] += cursor.rowcount
+            id_in, params = in_("id", ids, "bigint")
+            cursor.execute(f"DELETE FROM {RUN} WHERE {id_in}", params)  # noqa: S608
+            counts["runs"] += cursor.rowcount
     affected = sorted(affected)
     for i in range(0, len(affected), batch_size):
         recount(affected[i : i + batch_size])

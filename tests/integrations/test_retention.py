@@ -174,3 +174,19 @@ def test_ensure_schedules_updates_a_changed_schedule_in_place(db):
     assert Schedule.objects.filter(name="retention.purge_expired").count() == 1
     schedule = Schedule.objects.get(name="retention.purge_expired")
     assert (schedule.func, schedule.schedule_type) == ("integrations.retention.purge_expired", Schedule.DAILY)
+
+
+def test_a_purge_costs_the_same_few_statements_per_batch_of_runs(db, integration, django_assert_max_num_queries):
+    from integrations.retention import purge_tenant
+
+    exception = f.make_exception(integration)
+    for n in range(12):
+        run = make_run(integration, NOW - timedelta(days=400, minutes=n), run_id=f"old-{n}", logs=3)
+        f.make_failure(exception, run=run, record_id=f"TE-{n}")
+    # Six batches of two runs: seven statements each (a savepoint and its
+    # release, pick, note exceptions, three deletes), three to find none
+    # left, then the recount of the one exception (counts and money).
+    with django_assert_max_num_queries(6 * 7 + 3 + 10):
+        counts = purge_tenant(integration.tenant_id, NOW - timedelta(days=395), batch_size=2)
+    assert counts == {"runs": 12, "logs": 36, "failures": 12, "exceptions_recounted": 1}
+    assert not Run.objects.filter(integration=integration).exists()
