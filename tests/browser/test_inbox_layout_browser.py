@@ -6,12 +6,14 @@ against the colour rendered behind it. Screenshots go to $SCREENSHOT_DIR
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
-from integrations.models import SyncException
+from integrations.models import Failure, SyncException
+from integrations.sync_exceptions import money
 from tests import factories as f
 from tests.browser.conftest import (
     assert_no_horizontal_scroll,
@@ -41,7 +43,13 @@ def busy_inbox(contoso, fabrikam, support):
     payroll = f.make_integration(fabrikam, "payroll-export", name="Payroll export")
     now = timezone.now()
     made = [
-        f.make_exception(te, priority="P1", title="Credentials for <system> expired", error_code="AUTH-401"),
+        f.make_exception(
+            te,
+            priority="P1",
+            title="Credentials for <system> expired",
+            error_code="AUTH-401",
+            opened_at=now - timedelta(hours=3),
+        ),
         f.make_exception(te, priority="P2", title="Project P-<n> is closed in the ERP", error_code="ERP-4001"),
         f.make_exception(billing, priority="P3", title="Unknown cost centre <n> on milestone <n> of contract <n>"),
         f.make_exception(payroll, priority="P2", title="Employee <n> has no bank account on file"),
@@ -53,6 +61,12 @@ def busy_inbox(contoso, fabrikam, support):
     SyncException.objects.filter(pk__in=[e.pk for e in made]).update(
         assignee=support, last_seen=now - timedelta(hours=2, minutes=49)
     )
+    # Money held up and the book close it blocks: the widest rows the inbox draws.
+    contoso.close_business_day = 3
+    contoso.save(update_fields=["close_business_day"])
+    Failure.objects.filter(exception=made[0]).update(amount=Decimal("48500.0000"), currency="USD")
+    Failure.objects.filter(exception=made[1]).update(amount=Decimal("9620.0000"), currency="USD")
+    money.recompute([made[0].pk, made[1].pk])
     return made
 
 
