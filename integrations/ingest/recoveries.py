@@ -10,6 +10,8 @@ def recover(cursor, merged, ordered, run_pks, keys):
     """Mark the ``recovered`` records' failing failures (failed,
     replay_requested, replay_failed) of earlier runs as recovered; return the
     ids of the exceptions they belong to."""
+    if not any(merged[key]["recovered"] for key in ordered):
+        return set()
     # A failure posted in this request by the same run, or by a run that came
     # later in it, is newer than the recovery and stays failed.
     position = {}
