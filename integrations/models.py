@@ -402,16 +402,9 @@ class Failure(models.Model):
     # The foreign keys are served by the composite indexes leading with them
     # (failure_run_record, failure_tenant_record, failure_integration_record,
     # failure_exception_occurred): no single-column indexes to maintain.
-    # tenant and integration are the run's, copied for the indexes: the run's
-    # foreign key already holds them to existing rows, so the database checks
-    # no constraint of its own on them (two checks per ingested failure at
-    # commit, each locking the tenant's and integration's rows, saved);
-    # deleting a tenant or integration still deletes their failures.
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="failures", db_index=False)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
-    integration = models.ForeignKey(
-        Integration, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="+", db_index=False)
     exception = models.ForeignKey(SyncException, on_delete=models.CASCADE, related_name="failures", db_index=False)
     entity = models.CharField(max_length=200)
     record_id = models.CharField(max_length=200)
