@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q
 
 from integrations.models import ExceptionOpening, Replay, ReplayRecord, Run, Trigger
+from opsconsole.lib.localtime import local_text
 from sla import compute
 from sla.engine import EpochMicros, month_bounds, objectives_context, sla_rows
 from sla.models import RunDay
@@ -21,10 +22,6 @@ from sla.trends import trends
 # Longest lists a report prints; the rest is counted ("and N more").
 MAX_DOWNTIME = 30
 MAX_OPEN = 25
-
-
-def local_text(dt, tenant):
-    return dt.astimezone(tenant.tzinfo).strftime("%Y-%m-%d %H:%M")
 
 
 def build(tenant, month, now, previous_rows=None):

@@ -265,8 +265,9 @@ def test_downtime_intervals_add_up_to_the_timeliness_the_api_counts_as_late(
     report = staff_client.get(f"{NOV}/")
     downtime = IssuedReport.objects.get().figures["downtime"]
     assert [(d["from"], d["to"], d["minutes"]) for d in downtime["intervals"]] == [
-        ("2026-11-10 01:00", "2026-11-10 06:00", 300.0),
-        ("2026-11-10 08:00", "2026-11-11 00:00", 960.0),
+        ("2026-11-10 01:00 CST", "2026-11-10 06:00 CST", 300.0),
+        ("2026-11-10 08:00 CST", "2026-11-11 00:00 CST", 960.0),
     ]
     assert downtime["minutes"] * 60 == row["total"] - row["good"]
-    assert "2026-11-10 08:00" in report.content.decode()
+    # The tenant's time with its zone's abbreviation, as on every page.
+    assert "2026-11-10 08:00 CST" in report.content.decode()
