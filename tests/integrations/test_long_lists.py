@@ -65,3 +65,14 @@ def test_the_occurrences_pager_reads_the_stored_count(client, support, integrati
     assert all("LIMIT" in sql.upper() for sql in counted), counted
     last = client.get(f"/exceptions/{exception.pk}/", {"page": 3}).content.decode()
     assert "Page 3 of 3" in last
+
+
+def test_the_opened_range_of_one_tenants_inbox_is_in_the_tenants_time(client, support, contoso, integration):
+    client.force_login(support)
+    query = {"opened_after": "2026-11-02T06:00:00Z", "opened_before": "2026-11-09T06:00:00Z"}
+    one = client.get("/inbox/", {**query, "tenant": contoso.slug}).content.decode()
+    # Chicago: CST from 1 November.
+    assert "from <time" in one and "2026-11-02 00:00 CST" in one and "2026-11-09 00:00 CST" in one
+    # Across tenants the range has no one zone: UTC, said as such.
+    every = client.get("/inbox/", query).content.decode()
+    assert "2026-11-02 06:00:00 UTC" in every
