@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from sla.charts import LABELS
 from sla.objectives import sort_key as objective_order
+from sla.verdict import verdict
 
 # Below the target by at most this many points: "near" rather than missed.
 NEAR_POINTS = 0.5
@@ -32,19 +33,24 @@ class Cell:
 
     @property
     def state(self):
-        """met, near, missed, none (no data) or absent (objective not in force)."""
+        """met, near, missed, early (too early to judge: the allowed error
+        budget is under one event, as on the SLA page and the portal), none
+        (no data) or absent (objective not in force)."""
         if self.row is None:
             return "absent"
         if self.row["attained"] is None:
             return "none"
+        if "error_budget" in self.row and verdict(self.row).key == "early":
+            return "early"
         if self.row["met"]:
             return "met"
         return "near" if self.row["attained"] >= self.row["target"] - NEAR_POINTS else "missed"
 
     @property
     def margin(self):
-        """attained − target, None without data."""
-        if self.row is None or self.row["attained"] is None:
+        """attained − target, None without data or too early to judge (such
+        cells do not make a tenant the worst)."""
+        if self.row is None or self.row["attained"] is None or self.state == "early":
             return None
         return self.row["attained"] - self.row["target"]
 

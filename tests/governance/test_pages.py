@@ -48,6 +48,37 @@ def test_heatmap_colours_by_met_within_half_a_point_or_missed_and_sorts_by_worst
     assert [ln.entry["tenant"] for ln in by_column] == ["a", "b", "c"]
 
 
+def test_a_cell_whose_budget_is_under_one_event_is_too_early_to_judge_as_on_the_sla_page():
+    def engine_row(objective, total, good, target, priority=None):
+        allowed = total * (100 - target) / 100
+        attained = 100 * good / total
+        return {
+            **row(objective, attained, target, attained >= target, priority),
+            "total": total,
+            "good": good,
+            "error_budget": {"allowed": allowed, "spent": total - good, "remaining_pct": None},
+        }
+
+    entries = [
+        {
+            "tenant": "a",
+            "objectives": [
+                # 1 opening, a 95% target: 0.05 of an opening allowed; it was late.
+                engine_row("acknowledge", 1, 0, 95.0, "P1"),
+                # 200 runs, a 99% target: 2 runs allowed, 5 failed: missed.
+                engine_row("run_success", 200, 195, 99.0),
+                # Timeliness counts seconds: 6 hours at 99.5% allow 108 s, under an hour late.
+                engine_row("timeliness", 21600, 21000, 99.5),
+            ],
+        }
+    ]
+    _, [line] = heatmap(entries)
+    states = {c.row["objective"]: c.state for c in line.cells}
+    assert states == {"acknowledge": "early", "run_success": "missed", "timeliness": "early"}
+    # Judged cells alone decide "worst first": the missed run success, not the 0% acknowledgement.
+    assert line.worst == 97.5 - 99.0
+
+
 def test_system_of_record_conflicts_are_flagged_in_words(contoso):
     kantata = f.make_system(contoso, "kantata", System.Kind.PSA, product="Kantata")
     netsuite = f.make_system(contoso, "netsuite", System.Kind.ERP, product="NetSuite")
