@@ -52,16 +52,30 @@ class StrictJSONParser(JSONParser):
         raw = stream.read() if stream is not None else b""
         if not raw.strip():
             return {}
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"Body is not UTF-8: {exc.reason} at byte {exc.start}.") from None
         request = (parser_context or {}).get("request")
+        doc, clean = self.decode(raw)
         if request is not None:
             # Read by the worker API (integrations.api.runs).
-            request.json_text_clean = json_text_is_clean(raw)
+            request.json_text_clean = clean
+        return doc
+
+    def decode(self, raw):
+        """(document, whether the text holds no NUL nor lone surrogate) of
+        the UTF-8 JSON ``raw``; a ParseError naming what is wrong."""
+        text = self.text_of(raw)
+        return self.loads(text, parse_constant=_reject_constant, parse_float=_finite_float), json_text_is_clean(raw)
+
+    @staticmethod
+    def text_of(raw):
         try:
-            return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"Body is not UTF-8: {exc.reason} at byte {exc.start}.") from None
+
+    @staticmethod
+    def loads(text, **hooks):
+        try:
+            return json.loads(text, **hooks)
         except ValueError as exc:
             raise ParseError(f"Malformed JSON: {exc}") from None
         except RecursionError:
@@ -82,15 +96,8 @@ class RunDocumentParser(StrictJSONParser):
     the field that holds one (``failures.3.amount``). The request is then
     marked for the per-field check (``json_text_clean`` false)."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
-        raw = stream.read() if stream is not None else b""
-        if not raw.strip():
-            return {}
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"Body is not UTF-8: {exc.reason} at byte {exc.start}.") from None
-        request = (parser_context or {}).get("request")
+    def decode(self, raw):
+        text = self.text_of(raw)
         seen_non_finite = []
 
         def number(literal):
@@ -106,13 +113,5 @@ class RunDocumentParser(StrictJSONParser):
             seen_non_finite.append(literal)
             return JSONFloat(literal)
 
-        try:
-            doc = json.loads(text, parse_constant=constant, parse_float=number)
-        except ValueError as exc:
-            raise ParseError(f"Malformed JSON: {exc}") from None
-        except RecursionError:
-            raise ParseError("Malformed JSON: nested too deeply.") from None
-        if request is not None:
-            # Read by the worker API (integrations.api.runs).
-            request.json_text_clean = json_text_is_clean(raw) and not seen_non_finite
-        return doc
+        doc = self.loads(text, parse_constant=constant, parse_float=number)
+        return doc, json_text_is_clean(raw) and not seen_non_finite
