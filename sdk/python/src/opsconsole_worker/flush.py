@@ -11,7 +11,7 @@ import logging
 import time
 
 from opsconsole_worker import transport
-from opsconsole_worker.client import BATCH_BYTES, BATCH_PATH, BATCH_SIZE, FlushResult
+from opsconsole_worker.protocol import BATCH_BYTES, BATCH_PATH, BATCH_SIZE, FlushResult
 
 log = logging.getLogger("opsconsole_worker")
 

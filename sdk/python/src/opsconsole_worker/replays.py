@@ -4,7 +4,7 @@ import logging
 import threading
 
 from opsconsole_worker import transport
-from opsconsole_worker.client import CLAIM_PATH
+from opsconsole_worker.protocol import CLAIM_PATH
 
 log = logging.getLogger("opsconsole_worker")
 
