@@ -183,44 +183,30 @@ def present(figures):
     rows = []
     for r in figures["rows"]:
         budget = r["error_budget"]
+        row = dict(
+            r,
+            label=objective_label(r),
+            scope=scope_label(r),
+            pooled=r["integration"] is None,
+            target_text=target_text(r["target"]),
+            attained_text=pct(r["attained"], 4) if r["attained"] is not None else "no data",
+            counts=counts_text(r),
+            allowed_text=budget_text(r, budget["allowed"]),
+            spent_text=budget_text(r, budget["spent"]),
+        )
         if figures.get("provisional") and verdict(r).key == "early":
             # The open month before an objective's allowed budget reaches one
             # event: no verdict and no budget figure yet (sla/verdict.py).
-            rows.append(
-                dict(
-                    r,
-                    label=objective_label(r),
-                    scope=scope_label(r),
-                    pooled=r["integration"] is None,
-                    target_text=target_text(r["target"]),
-                    attained_text=pct(r["attained"], 4) if r["attained"] is not None else "no data",
-                    counts=counts_text(r),
-                    status="early",
-                    status_text="Too early to judge",
-                    allowed_text=budget_text(r, budget["allowed"]),
-                    spent_text=budget_text(r, budget["spent"]),
-                    remaining_text="–",
-                    overspent=False,
-                )
-            )
-            continue
-        rows.append(
-            dict(
-                r,
-                label=objective_label(r),
-                scope=scope_label(r),
-                pooled=r["integration"] is None,
-                target_text=target_text(r["target"]),
-                attained_text=pct(r["attained"], 4) if r["attained"] is not None else "no data",
-                counts=counts_text(r),
+            row.update(status="early", status_text="Too early to judge", remaining_text="–", overspent=False)
+        else:
+            remaining = budget["remaining_pct"]
+            row.update(
                 status=("met" if r["met"] else "missed") if r["met"] is not None else "nodata",
                 status_text={True: "Met", False: "Missed", None: "No data"}[r["met"]],
-                allowed_text=budget_text(r, budget["allowed"]),
-                spent_text=budget_text(r, budget["spent"]),
-                remaining_text=("–" if budget["remaining_pct"] is None else f"{budget['remaining_pct']:.1f}\u00a0%"),
-                overspent=budget["remaining_pct"] is not None and budget["remaining_pct"] < 0,
+                remaining_text="–" if remaining is None else f"{remaining:.1f}\u00a0%",
+                overspent=remaining is not None and remaining < 0,
             )
-        )
+        rows.append(row)
     response = [
         dict(
             r,
