@@ -14,7 +14,7 @@ number of runs, failures and logs:
 5. write the failures (upsert on run, entity, record_id, never touching
    ``state``) and the log lines (those already stored are skipped); rows of
    runs this request inserted go straight in by COPY on PostgreSQL;
-6. lock every exception involved with ``SELECT … FOR UPDATE`` ordered by
+6. lock every exception involved with ``SELECT … FOR NO KEY UPDATE`` ordered by
    id, an order every request shares, so concurrent requests cannot deadlock;
    holding the locks only from here to the commit lets concurrent requests
    into the same exceptions overlap in all the bulk work above;
@@ -180,7 +180,13 @@ def _store(tenant, runs, now):
     json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
     native_uuid = connection.features.has_native_uuid_field
 
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        if postgres:
+            # The foreign keys of the rows written below are checked as each
+            # statement ends rather than at the commit, so that the checks run
+            # before the exceptions are locked (step 6), not while they are held.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # 2. Runs.
         run_pks, inserted, moved = upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid)
         # 3. Failures these runs already had (only re-posted runs can have any).
@@ -194,7 +200,7 @@ def _store(tenant, runs, now):
                 first_of_key.setdefault((key[0], f["key_hash"]), f)
         exception_ids, created_exc = ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks)
         # 5. Failures and logs.
-        rows, new_in, moved_from, gained = _failure_rows(
+        rows, new_in, moved_from, gained, spans = _failure_rows(
             tenant, merged, ordered, run_pks, existing, exception_ids, now, ts
         )
         fresh = {run_pks[key] for key in inserted}
@@ -205,6 +211,12 @@ def _store(tenant, runs, now):
             for at, level, message, context, digest in merged[key]["logs"]
         ]
         insert_logs(cursor, log_rows, json_mark, fresh)
+        if postgres:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        # The SLA rollups of the runs written, before the exceptions are
+        # locked: they depend on the runs only, and take their own locks.
+        run_pk_list = [run_pks[key] for key in ordered]
+        rollups.runs_changed(tenant.pk, run_pk_list, previous=moved)
         # 6. Lock every exception involved, in id order, only now: the bulk
         # writes above need no lock, so concurrent requests into the same
         # exceptions overlap in everything but the counting below.
@@ -214,7 +226,11 @@ def _store(tenant, runs, now):
         openings = open_and_reopen(cursor, tenant, exceptions, created_exc, new_in, now, ts, clocks)
         recovered_in = recover(cursor, merged, ordered, run_pks, keys)
         # 8. Counts of every exception involved, and the money they hold.
-        rows_now = count(cursor, tenant, set(exceptions) | moved_from, gained)
+        integration_of = {exc_id: integration_id for (integration_id, _h), exc_id in exception_ids.items()}
+        integration_by_run = {run_pks[key]: key[0] for key in ordered}
+        integration_of.update({exc_id: integration_by_run[k[0]] for k, exc_id in existing.items()})
+        rewritten = set(existing.values()) | moved_from
+        rows_now = count(cursor, tenant, set(exceptions) | moved_from, gained, integration_of, spans, rewritten)
         fresh, amounts_in, reposted = _new_failures(merged, ordered, run_pks, existing, exception_ids)
         # Recoveries may reach exceptions not locked above: the recomputation
         # locks what it reads.
@@ -226,9 +242,7 @@ def _store(tenant, runs, now):
     if recovered_in:
         resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)
 
-    # 9. Rollups and events, inside the transaction.
-    run_pk_list = [run_pks[key] for key in ordered]
-    rollups.runs_changed(tenant.pk, run_pk_list, previous=moved)
+    # 9. Events, inside the transaction.
     events.runs_stored(tenant.pk, run_pk_list)
     _say_openings(tenant.pk, openings)
 
@@ -281,13 +295,15 @@ def _stored_failures(cursor, reposted):
 
 def _failure_rows(tenant, merged, ordered, run_pks, existing, exception_ids, now, ts):
     """The failure rows to upsert, and what they do to the exceptions: those
-    receiving a failure not stored before, those a failure moved out of, and
+    receiving a failure not stored before, those a failure moved out of,
     the deltas of the counts (+1 per failure row an exception gains, -1 per
-    row it loses, by (exception id, entity, record_id))."""
+    row it loses, by (exception id, entity, record_id)), and the span of
+    occurred_at of the rows each exception gains ({id: (earliest, latest)})."""
     rows = []
     new_in = set()
     moved_from = set()
     gained = defaultdict(int)
+    spans = {}
     for key in ordered:
         run_pk = run_pks[key]
         for f in merged[key]["failures"]:
@@ -300,6 +316,10 @@ def _failure_rows(tenant, merged, ordered, run_pks, existing, exception_ids, now
                 moved_from.add(before)
                 gained[(exc_id, f["entity"], f["record_id"])] += 1
                 gained[(before, f["entity"], f["record_id"])] -= 1
+            if before != exc_id:
+                at = f["occurred_at"]
+                span = spans.get(exc_id)
+                spans[exc_id] = (min(span[0], at), max(span[1], at)) if span else (at, at)
             rows.append(
                 (
                     run_pk,
@@ -323,7 +343,7 @@ def _failure_rows(tenant, merged, ordered, run_pks, existing, exception_ids, now
                     f["currency"],
                 )
             )
-    return rows, new_in, moved_from, gained
+    return rows, new_in, moved_from, gained, spans
 
 
 def _say_openings(tenant_id, openings):

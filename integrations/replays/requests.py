@@ -42,7 +42,7 @@ def request_replay(user, exception, *, records=None, reason="", patch=None):
         raise Invalid({"patch": ["Expected an object of {RECORD_ID: {field: value}}."]})
     with transaction.atomic():
         exception = (
-            SyncException.objects.select_for_update(of=("self",))
+            SyncException.objects.select_for_update(of=("self",), no_key=True)
             .select_related("integration", "tenant")
             .get(pk=exception.pk)
         )
@@ -138,7 +138,11 @@ def discard(user, exception, *, records=None, note=""):
     resolves itself when nothing is left. Returns the discarded record ids."""
     note = clean_text(note, "note")
     with transaction.atomic():
-        exception = SyncException.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=exception.pk)
+        exception = (
+            SyncException.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("tenant")
+            .get(pk=exception.pk)
+        )
         latest = latest_failures(exception)
         keys = pick_records(
             latest,

@@ -8,7 +8,7 @@ the exceptions hold."""
 
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Count, Max, Min, Value
 from django.db.models.functions import Cast, Concat, Length
 
@@ -17,52 +17,134 @@ from integrations.sync_exceptions import money
 from integrations.tables import EXC, FAILURE, chunks, in_
 
 
-def count(cursor, tenant, exception_ids, gained):
+def count(cursor, tenant, exception_ids, gained, integration_of, spans, rewritten):
     """Bring the counts of ``exception_ids`` up to date, their rows being
     locked: occurrences (failure rows: distinct run, entity, record_id) move
     by the rows each gained or lost; records (distinct entity, record_id)
     by the records that appeared in or vanished from it, read from the
-    failures of just those records; first_seen and last_seen are the ends of
-    the (exception, occurred_at) index. Returns {(exception id, entity,
-    record_id): failure rows now} of the records that gained or lost rows
+    failures of just those records (``integration_of``: {exception id:
+    integration id}, for the exact record lookup); first_seen and last_seen
+    widen to ``spans`` ({exception id: (earliest, latest occurred_at)} of the
+    rows added), except in the exceptions ``rewritten`` (rows re-posted,
+    moved in or out), where they are read again from the (exception,
+    occurred_at) index. Returns {(exception id, entity, record_id): failure
+    rows now} of the records that gained or lost rows
     (``sync_exceptions.money`` reads no further for a record seen once)."""
     occurrences = defaultdict(int)
-    after = defaultdict(int)
     for (exc_id, _entity, _record_id), delta in gained.items():
         occurrences[exc_id] += delta
-    records = defaultdict(int)
     touched = {k: d for k, d in gained.items() if d}
-    if touched:
-        record_ids = sorted({k[2] for k in touched})
-        exc_ids = sorted({k[0] for k in touched})
-        for chunk in chunks(record_ids, 5000):
-            record_in, p1 = in_("record_id", chunk, "text")
-            exc_in, p2 = in_("exception_id", exc_ids, "bigint")
+    after = _rows_of_records(cursor, tenant, touched, integration_of)
+    records = defaultdict(int)
+    for k, delta in touched.items():
+        now_has = after[k] > 0
+        had = after[k] - delta > 0
+        records[k[0]] += int(now_has) - int(had)
+    ids = sorted(exception_ids)
+    widened = {i for i in ids if i not in rewritten and i in spans}
+    if connection.vendor == "postgresql":
+        _update_arrays(cursor, ids, occurrences, records, spans, widened)
+    else:
+        _update_cases(cursor, ids, occurrences, records, spans, widened)
+    return after
+
+
+def _rows_of_records(cursor, tenant, touched, integration_of):
+    """{(exception id, entity, record_id): failure rows now} of the records
+    ``touched``. On PostgreSQL each record is looked up by its exact key
+    (integration, entity, record_id), a plan that stays right whatever the
+    table's statistics say (a tenant's first burst of failures arrives before
+    any ANALYZE has seen it)."""
+    after = defaultdict(int)
+    if not touched:
+        return after
+    exc_ids = sorted({k[0] for k in touched})
+    if connection.vendor == "postgresql":
+        keys = sorted({(integration_of[e], entity, record_id) for e, entity, record_id in touched})
+        for chunk in chunks(keys, 5000):
+            # One index probe per record (the lateral subquery): a join
+            # would let stale statistics choose a scan of the whole table.
             cursor.execute(
-                f"SELECT exception_id, entity, record_id, COUNT(*) FROM {FAILURE}"  # noqa: S608
-                f" WHERE tenant_id = %s AND {record_in} AND {exc_in}"
-                " GROUP BY exception_id, entity, record_id",
-                [tenant.pk, *p1, *p2],
+                "SELECT c.exception_id, k.entity, k.record_id, c.n"  # noqa: S608
+                " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS k (integration_id, entity, record_id)"
+                f" CROSS JOIN LATERAL (SELECT f.exception_id, COUNT(*) AS n FROM {FAILURE} f"
+                " WHERE f.integration_id = k.integration_id AND f.entity = k.entity AND f.record_id = k.record_id"
+                " AND f.exception_id = ANY(%s::bigint[]) GROUP BY f.exception_id) c",
+                [[k[0] for k in chunk], [k[1] for k in chunk], [k[2] for k in chunk], exc_ids],
             )
             for exc_id, entity, record_id, n in cursor.fetchall():
                 after[(exc_id, entity, record_id)] = n
-        for k, delta in touched.items():
-            now_has = after[k] > 0
-            had = after[k] - delta > 0
-            records[k[0]] += int(now_has) - int(had)
-    ids = sorted(exception_ids)
-    for chunk in chunks(ids, 1000):
-        occ_case = " ".join(["WHEN %s THEN %s"] * len(chunk))
+        return after
+    record_ids = sorted({k[2] for k in touched})
+    for chunk in chunks(record_ids, 5000):
+        record_in, p1 = in_("record_id", chunk, "text")
+        exc_in, p2 = in_("exception_id", exc_ids, "bigint")
         cursor.execute(
-            f"UPDATE {EXC} SET"  # noqa: S608
-            f" occurrences = occurrences + (CASE id {occ_case} ELSE 0 END),"
-            f" records = records + (CASE id {occ_case} ELSE 0 END),"
-            f" first_seen = (SELECT MIN(f.occurred_at) FROM {FAILURE} f WHERE f.exception_id = {EXC}.id),"
-            f" last_seen = (SELECT MAX(f.occurred_at) FROM {FAILURE} f WHERE f.exception_id = {EXC}.id)"
-            f" WHERE id IN ({', '.join(['%s'] * len(chunk))})",
-            [v for i in chunk for v in (i, occurrences[i])] + [v for i in chunk for v in (i, records[i])] + chunk,
+            f"SELECT exception_id, entity, record_id, COUNT(*) FROM {FAILURE}"  # noqa: S608
+            f" WHERE tenant_id = %s AND {record_in} AND {exc_in}"
+            " GROUP BY exception_id, entity, record_id",
+            [tenant.pk, *p1, *p2],
         )
+        for exc_id, entity, record_id, n in cursor.fetchall():
+            after[(exc_id, entity, record_id)] = n
     return after
+
+
+# An exception whose failures were all purged starts its span again.
+_FIRST = "CASE WHEN e.occurrences = 0 OR e.first_seen IS NULL THEN {v} ELSE {least}(e.first_seen, {v}) END"
+_LAST = "CASE WHEN e.occurrences = 0 OR e.last_seen IS NULL THEN {v} ELSE {greatest}(e.last_seen, {v}) END"
+_REREAD = "(SELECT {agg}(f.occurred_at) FROM {failure} f WHERE f.exception_id = e.id)"
+
+
+def _update_arrays(cursor, ids, occurrences, records, spans, widened):
+    """PostgreSQL: one UPDATE joining the exceptions to arrays of their
+    changes (a CASE per exception would be compared row by row)."""
+    ts = connection.ops.adapt_datetimefield_value
+    first = _FIRST.format(v="v.lo", least="LEAST")
+    last = _LAST.format(v="v.hi", greatest="GREATEST")
+    for chunk in chunks(ids, 5000):
+        cursor.execute(
+            f"UPDATE {EXC} e SET occurrences = e.occurrences + v.occ, records = e.records + v.rec,"  # noqa: S608
+            f" first_seen = CASE WHEN v.widen THEN {first} ELSE {_REREAD.format(agg='MIN', failure=FAILURE)} END,"
+            f" last_seen = CASE WHEN v.widen THEN {last} ELSE {_REREAD.format(agg='MAX', failure=FAILURE)} END"
+            " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],"
+            " %s::boolean[]) AS v (id, occ, rec, lo, hi, widen) WHERE e.id = v.id",
+            [
+                chunk,
+                [occurrences[i] for i in chunk],
+                [records[i] for i in chunk],
+                [ts(spans[i][0]) if i in widened else None for i in chunk],
+                [ts(spans[i][1]) if i in widened else None for i in chunk],
+                [i in widened for i in chunk],
+            ],
+        )
+
+
+def _update_cases(cursor, ids, occurrences, records, spans, widened):
+    """SQLite: an UPDATE with a CASE per exception, the widened ones and the
+    ones read again apart."""
+    ts = connection.ops.adapt_datetimefield_value
+    for group, reread in (([i for i in ids if i in widened], False), ([i for i in ids if i not in widened], True)):
+        for chunk in chunks(group, 500):
+            case = " ".join(["WHEN %s THEN %s"] * len(chunk))
+            params = [v for i in chunk for v in (i, occurrences[i])] + [v for i in chunk for v in (i, records[i])]
+            if reread:
+                first = _REREAD.format(agg="MIN", failure=FAILURE)
+                last = _REREAD.format(agg="MAX", failure=FAILURE)
+            else:
+                first = _FIRST.format(v=f"(CASE e.id {case} END)", least="MIN")
+                last = _LAST.format(v=f"(CASE e.id {case} END)", greatest="MAX")
+                lo = [v for i in chunk for v in (i, ts(spans[i][0]))]
+                hi = [v for i in chunk for v in (i, ts(spans[i][1]))]
+                params += lo + lo + hi + hi
+            cursor.execute(
+                f"UPDATE {EXC} AS e SET"  # noqa: S608
+                f" occurrences = e.occurrences + (CASE e.id {case} ELSE 0 END),"
+                f" records = e.records + (CASE e.id {case} ELSE 0 END),"
+                f" first_seen = {first}, last_seen = {last}"
+                f" WHERE e.id IN ({', '.join(['%s'] * len(chunk))})",
+                params + chunk,
+            )
 
 
 @transaction.atomic
@@ -73,7 +155,7 @@ def recount(exception_ids):
 
     The rows are locked first, so an ingest adding a failure meanwhile either
     is counted here or adds its own increment after this commits."""
-    exceptions = {e.pk: e for e in SyncException.objects.select_for_update().filter(pk__in=exception_ids)}
+    exceptions = {e.pk: e for e in SyncException.objects.select_for_update(no_key=True).filter(pk__in=exception_ids)}
     # Length-prefixed, so no pair of (entity, record_id) can collide.
     record_key = Concat(
         Cast(Length("entity"), CharField()), Value(":"), "entity", "record_id", output_field=CharField()

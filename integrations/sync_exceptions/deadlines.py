@@ -29,7 +29,7 @@ def refresh_due(exception_ids) -> int:
         chunk = ids[start : start + REFRESH_CHUNK]
         with transaction.atomic():
             rows = list(
-                SyncException.objects.select_for_update()
+                SyncException.objects.select_for_update(no_key=True)
                 .filter(pk__in=chunk)
                 .order_by("pk")
                 .only("pk", "tenant_id", "status", "priority", "opened_at", "acknowledged_at", "resolved_at", "due_at")

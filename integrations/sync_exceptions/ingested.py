@@ -137,14 +137,14 @@ def ensure_exceptions(cursor, tenant, first_of_key, now, ts, clocks=None):
 
 
 def lock_exceptions(cursor, exception_ids, money_of=None):
-    """Lock ``exception_ids`` with SELECT … FOR UPDATE in id order (an order
+    """Lock ``exception_ids`` with SELECT … FOR NO KEY UPDATE in id order (an order
     every request shares, so none deadlock) and read what the state rules
     need: {id: (id, status, ignored_until, priority)}; and into ``money_of``
     (a dict, when given) {id: (tenant id, open_amount, close_deadline)}, for
     ``sync_exceptions.money``."""
     found = {}
     ids = sorted(exception_ids)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
     for chunk in chunks(ids, 5000):
         id_in, params = in_("id", chunk, "bigint")
         cursor.execute(

@@ -106,7 +106,7 @@ def recompute(exception_ids, cursor=None, closes=None):
             return recompute(ids, own, closes)
     closes = closes or Closes()
     changed = 0
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
     for chunk in chunks(ids, CHUNK):
         id_in, params = in_("id", chunk, "bigint")
         cursor.execute(
@@ -164,7 +164,12 @@ def lock(exception_ids):
     and an ingest into the same exception wait for each other, never deadlock."""
     ids = sorted({int(i) for i in exception_ids})
     if ids and connection.features.has_select_for_update:
-        list(SyncException.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        list(
+            SyncException.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 def refresh_of_tenants(tenant_ids):

@@ -33,7 +33,11 @@ AUDIT_NOTE = 500  # the audit summary quotes the start of a note; its data keeps
 
 
 def _lock(exception):
-    return SyncException.objects.select_for_update().select_related("tenant", "tenant__partner").get(pk=exception.pk)
+    return (
+        SyncException.objects.select_for_update(no_key=True)
+        .select_related("tenant", "tenant__partner")
+        .get(pk=exception.pk)
+    )
 
 
 def current_opening(exception, now=None):
