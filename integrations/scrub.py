@@ -1,7 +1,10 @@
 """Removing sensitive values before anything is stored (contract 3.5)."""
 
+import functools
 import json
 import re
+
+import msgspec
 
 REDACTED = "[redacted]"
 
@@ -143,6 +146,11 @@ def scrub_json_text(text, fields):
     else:
         # Well-formed JSON: the keys are found at C speed, same spans.
         spans = _key_value_spans(text, fields)
+    return _splice(text, spans)
+
+
+def _splice(text, spans):
+    """``text`` with each (start, end) of ``spans`` replaced by the redacted marker."""
     if not spans:
         return text
     out, last = [], 0
@@ -166,6 +174,10 @@ def _key_value_spans(text, fields):
     decoded, with no NaN or Infinity): each object key is a string token
     followed by ":", and the end of the value after it is where the decoder
     stops reading it."""
+    finder = _key_finder(fields)
+    if finder is not None and "\\" not in text:
+        # No escapes: every key is written as the name it decodes to.
+        return _found_key_spans(text, fields, finder)
     spans = []
     search = _STRING_TOKEN.search
     pos = 0
@@ -183,6 +195,33 @@ def _key_value_spans(text, fields):
         start = _SPACE.match(text, pos).end()
         pos = _RAW_DECODE(text, start)[1]
         spans.append((start, pos))
+
+
+def _found_key_spans(text, fields, finder):
+    """``_key_value_spans`` by jumping from one possible key to the next
+    (``_key_finder``) instead of reading every string. In well-formed JSON an
+    unescaped quote followed by a name character opens a string, and one
+    followed by ``":`` closed a key; each candidate's name is checked as the
+    walk would check it, and keys inside a value already redacted are
+    skipped, as the walk skips them."""
+    spans = []
+    last = 0
+    for match in finder.finditer(text):
+        quote = match.start()
+        if quote < last:
+            continue
+        before = quote
+        while before > 0 and text[before - 1] == "\\":
+            before -= 1
+        if (quote - before) % 2:
+            continue  # an escaped quote inside a string
+        name = text[quote + 1 : match.start(1)]
+        if name.lower() not in fields:
+            continue  # a near miss of case folding (such as the long s)
+        start = _SPACE.match(text, match.end()).end()
+        last = _RAW_DECODE(text, start)[1]
+        spans.append((start, last))
+    return spans
 
 
 def _redacted_spans(text, fields):
@@ -254,3 +293,59 @@ def bounded(value):
         return text
     head = raw[:HEAD_BYTES].decode("utf-8", "ignore")  # never half a character
     return json.dumps({"_truncated": True, "_bytes": len(raw), "_head": head}, ensure_ascii=False)
+
+
+# --- the ingest path's stored values -------------------------------------------------------------
+
+_ENCODE = msgspec.json.Encoder().encode
+# Up to this many bytes of JSON a value cannot be nested deeper than
+# MAX_DEPTH: each level takes at least two ("[" and "]").
+_SHALLOW_BYTES = 2 * MAX_DEPTH
+_SAFE_FIELD = re.compile(r"[\x20-\x7e]+")
+
+
+@functools.lru_cache(maxsize=256)
+def _key_finder(fields):
+    """A pattern finding, in compact JSON text, every object key whose
+    lower-cased name is in ``fields`` (and perhaps a few more): ``"name":``
+    (white space allowed before the colon) matched without regard to case. Outside strings only a key is followed by
+    ``":``; inside a string a quote is escaped, so no value can match. Python's
+    case folding matches every character whose lower case is an ASCII letter
+    (the Kelvin sign for k, too). None when a field is not printable ASCII or
+    holds a quote or backslash: such lists take the full walk."""
+    names = sorted(fields)
+    if not all(_SAFE_FIELD.fullmatch(n) and '"' not in n and "\\" not in n for n in names):
+        return None
+    return re.compile('"(?:' + "|".join(re.escape(n) for n in names) + ')("[ \t\n\r]*:)', re.IGNORECASE)
+
+
+def stored_text(value, fields, scrubber=scrub):
+    """``bounded(scrubber(value, fields))``, the JSON text stored for a
+    worker's value, found more cheaply for the common value: one compiled
+    encoding, and the scrub list's keys looked for in that text. A value that
+    may hold a key to redact, may be nested too deep (over _SHALLOW_BYTES of
+    text), or that the compiled encoder refuses takes the full walk, so the
+    answer is always the same as the walk's (TooDeep included)."""
+    finder = _key_finder(fields)
+    if finder is None:
+        return bounded(scrubber(value, fields))
+    try:
+        raw = _ENCODE(value)
+    except (TypeError, ValueError, OverflowError, msgspec.EncodeError):
+        return bounded(scrubber(value, fields))
+    if len(raw) > _SHALLOW_BYTES:
+        return bounded(scrubber(value, fields))
+    text = raw.decode("utf-8")
+    if scrubber is scrub:
+        # Text the encoder wrote is well-formed, and its keys are written as
+        # the names they decode to (but for quotes, backslashes and control
+        # characters, which no field holds).
+        return _splice(text, _found_key_spans(text, fields, finder)) if finder.search(text) is not None else text
+    if scrubber is scrub_response and isinstance(value, dict) and finder.search(text) is None:
+        body = value.get("body")
+        if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
+            cleaned = scrub_json_text(body, fields)
+            if cleaned is not body:
+                return _ENCODE({**value, "body": cleaned}).decode("utf-8")
+        return text
+    return bounded(scrubber(value, fields))

@@ -307,7 +307,7 @@ def _stored(value, field, errors, fields, scrubber=scrubbing.scrub):
     if value is None:
         return None
     try:
-        return scrubbing.bounded(scrubber(value, fields))
+        return scrubbing.stored_text(value, fields, scrubber)
     except scrubbing.TooDeep as exc:
         errors[field] = [str(exc)]
         return None
