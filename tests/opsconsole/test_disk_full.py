@@ -118,3 +118,18 @@ def test_healthz_says_the_disk_is_full_for_a_minute_after_a_request_met_it(clien
 
     with time_machine.travel(time.time() + 61, tick=False):
         assert client.get("/healthz").json()["database"] == "ok"
+
+
+def test_with_redis_every_web_process_sees_that_a_request_met_a_full_disk(settings, tmp_path):
+    from tests.live_services import PrivateRedis
+
+    redis = PrivateRedis(tmp_path / "redis").start()
+    try:
+        settings.REDIS_URL = redis.url
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis.url}}
+        disk_full.note_seen()
+        disk_full._seen_here["at"] = None  # as another web process, which met nothing itself
+        assert disk_full.seconds_since_seen() < 5
+        assert 0 < redis.client().ttl(f":1:{disk_full.SEEN_KEY}") <= 60
+    finally:
+        redis.stop()
