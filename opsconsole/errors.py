@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from opsconsole import domain_errors
+from opsconsole import disk_full, domain_errors
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,9 @@ ERROR_PAGES = {
 # Seconds a client is asked to wait when the database is unavailable: about
 # what a PostgreSQL restart or a fail-over takes.
 UNAVAILABLE_RETRY_AFTER = 5
+# ... and when its disk is full: space comes back when someone frees it, not
+# in seconds; retrying every 5 s would only add load.
+DISK_FULL_RETRY_AFTER = 30
 
 # SQLSTATE of a write refused by a read-only database or transaction.
 READ_ONLY_SQL_TRANSACTION = "25006"
@@ -140,7 +143,10 @@ def csrf_failure(request, reason=""):
 
 
 def handler500(request):
-    if database_unavailable(sys.exc_info()[1]):
+    exc = sys.exc_info()[1]
+    if database_unavailable(exc):
+        if disk_full.is_disk_full(exc):
+            return disk_full_unavailable(request)
         return unavailable(request)
     return _error_page(request, 500, "Server error.", minimal=True)
 
@@ -149,6 +155,23 @@ def unavailable(request):
     """503 with Retry-After: the database is down, restarting or refusing writes."""
     response = _error_page(request, 503, "The database is unavailable; try again shortly (see /healthz).", minimal=True)
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+def disk_full_unavailable(request):
+    """503 with Retry-After: the database could not write for lack of disk
+    space. The request's transaction was rolled back, so nothing of it is
+    stored; /healthz reports the full disk for a while (opsconsole.disk_full)."""
+    disk_full.note_seen()
+    response = _error_page(
+        request,
+        503,
+        "The database's disk is full: nothing was stored. Retry later (see /healthz).",
+        minimal=True,
+        text="The console cannot store anything just now: its database's disk is full. "
+        "Nothing was saved; please try again later.",
+    )
+    response["Retry-After"] = str(DISK_FULL_RETRY_AFTER)
     return response
 
 

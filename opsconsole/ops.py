@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 
-from opsconsole import metrics
+from opsconsole import disk_full, metrics
 
 
 @require_GET
@@ -30,7 +30,8 @@ def healthz(request):
 
 
 def database_health():
-    """ "ok" when the database answers and takes writes."""
+    """ "ok" when the database answers and takes writes: not read-only, and
+    its disk not full (opsconsole.disk_full)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -48,6 +49,21 @@ def database_health():
             return f"error: {type(exc).__name__}"
         if read_only:
             return "error: read-only (writes are refused)"
+    return _disk_space_health()
+
+
+def _disk_space_health():
+    """ "ok" unless the database's disk is full: a write needing new space
+    fails now, or a request's did lately. SELECT 1 cannot tell: reads go on."""
+    try:
+        disk_full.probe()
+    except Exception as exc:  # noqa: BLE001
+        if disk_full.is_disk_full(exc):
+            return "error: disk full (the database cannot write to its disk; reads still answer)"
+        return f"error: {type(exc).__name__}"
+    ago = disk_full.seconds_since_seen()
+    if ago is not None:
+        return f"error: disk full (a request's write failed for lack of space {ago:.0f} s ago)"
     return "ok"
 
 

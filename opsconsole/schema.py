@@ -58,7 +58,7 @@ ERRORS = {
     "429": ("ErrorDetail", "The key is over its request rate; retry after `Retry-After` seconds."),
     "503": (
         "ErrorDetail",
-        "The database cannot serve just now (down, restarting, read-only): nothing was changed; "
+        "The database cannot serve just now (down, restarting, read-only, its disk full): nothing was changed; "
         "retry after `Retry-After` seconds (see `/healthz`).",
     ),
 }

@@ -256,6 +256,11 @@ else:
         }
     }
 
+# How long /healthz goes on saying the database's disk is full after a request
+# last failed for lack of space there (opsconsole/disk_full.py): noted in Redis
+# when REDIS_URL is set (every web process sees it), else in the process.
+OPSCONSOLE_DISK_FULL_SECONDS = float(os.environ.get("OPSCONSOLE_DISK_FULL_SECONDS", "60"))
+
 # django-q2: on Redis when REDIS_URL is set (queue workers on many machines
 # share it), else on the ORM broker (the database). retry must exceed timeout,
 # or a slow task runs twice; catch_up off so a restarted cluster does not

@@ -101,16 +101,18 @@ def postgres_bin():
 class PrivatePostgres:
     """A PostgreSQL cluster of its own (initdb in ``workdir``), trusting
     loopback, which a test may stop, restart or make read-only. As root, the
-    server runs as the postgres user (PostgreSQL refuses root)."""
+    server runs as the postgres user (PostgreSQL refuses root). ``data``
+    places the data directory elsewhere (on a small disk of the test's own);
+    the server's log stays in ``workdir``."""
 
-    def __init__(self):
+    def __init__(self, data=None):
         self.port = free_port_in("OPSCONSOLE_TEST_PG_PORTS", "5440-5449")
         self.bin = postgres_bin()
         # Not under pytest's tmp_path: that is private to root, and the server
         # runs as postgres. The temporary directory itself is traversable.
         self.workdir = Path(tempfile.mkdtemp(prefix="opsconsole-pg-"))
         self.workdir.chmod(0o755)
-        self.data = self.workdir / "data"
+        self.data = Path(data) if data else self.workdir / "data"
         self.log = self.workdir / "postgres.log"
         self.as_postgres = os.geteuid() == 0
         self.url_base = f"postgres://postgres@127.0.0.1:{self.port}"
@@ -124,6 +126,8 @@ class PrivatePostgres:
     def init(self):
         if self.as_postgres:
             shutil.chown(self.workdir, "postgres")
+            if self.data.exists():
+                shutil.chown(self.data, "postgres")
         self._run(self.bin / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(
