@@ -43,7 +43,8 @@ from integrations.ingest.validate import Context, Invalid, printable, replay_ids
 from integrations.ingest.writes import insert_logs, upsert_failures, upsert_runs
 from integrations.models import FailureState, Integration, Replay
 from integrations.sync_exceptions import money
-from integrations.sync_exceptions.counts import count
+from integrations.sync_exceptions.counts import tally
+from integrations.sync_exceptions.counts import write as write_counts
 from integrations.sync_exceptions.ingested import ensure_exceptions, lock_exceptions, open_and_reopen
 from integrations.sync_exceptions.resolution import resolve_if_remediated
 from integrations.tables import FAILURE, chunks, in_
@@ -230,14 +231,17 @@ def _store(tenant, runs, now):
         integration_by_run = {run_pks[key]: key[0] for key in ordered}
         integration_of.update({exc_id: integration_by_run[k[0]] for k, exc_id in existing.items()})
         rewritten = set(existing.values()) | moved_from
-        rows_now = count(cursor, tenant, set(exceptions) | moved_from, gained, integration_of, spans, rewritten)
+        counted = tally(cursor, tenant, set(exceptions) | moved_from, gained, integration_of, spans, rewritten)
         fresh, amounts_in, reposted = _new_failures(merged, ordered, run_pks, existing, exception_ids)
         # Recoveries may reach exceptions not locked above: the recomputation
         # locks what it reads.
-        rewritten = set(existing.values()) | reposted | moved_from | set(recovered_in)
-        money.ingest_changed(
-            cursor, tenant, held, recompute_ids=rewritten, fresh=fresh, amounts_in=amounts_in, rows_now=rows_now
+        recounted = set(existing.values()) | reposted | moved_from | set(recovered_in)
+        paid, recompute, closes = money.ingest_changes(
+            cursor, tenant, held, recompute_ids=recounted, fresh=fresh, amounts_in=amounts_in, rows_now=counted.after
         )
+        # Counts and money in one UPDATE (one new version of each row).
+        write_counts(cursor, counted, money=paid)
+        money.recompute(recompute, cursor, closes)
 
     if recovered_in:
         resolve_if_remediated(recovered_in, "every record was recovered by a later run", now=now)

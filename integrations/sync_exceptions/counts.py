@@ -14,21 +14,35 @@ from django.db.models.functions import Cast, Concat, Length
 
 from integrations.models import Failure, SyncException
 from integrations.sync_exceptions import money
+from integrations.sync_exceptions.money import write_money
 from integrations.tables import EXC, FAILURE, chunks, in_
 
 
-def count(cursor, tenant, exception_ids, gained, integration_of, spans, rewritten):
-    """Bring the counts of ``exception_ids`` up to date, their rows being
-    locked: occurrences (failure rows: distinct run, entity, record_id) move
-    by the rows each gained or lost; records (distinct entity, record_id)
-    by the records that appeared in or vanished from it, read from the
-    failures of just those records (``integration_of``: {exception id:
-    integration id}, for the exact record lookup); first_seen and last_seen
-    widen to ``spans`` ({exception id: (earliest, latest occurred_at)} of the
-    rows added), except in the exceptions ``rewritten`` (rows re-posted,
-    moved in or out), where they are read again from the (exception,
-    occurred_at) index. Returns {(exception id, entity, record_id): failure
-    rows now} of the records that gained or lost rows
+class Tally:
+    """What an ingest request does to the counts of its exceptions, read
+    before anything is written (``tally``), written by ``write``."""
+
+    def __init__(self, ids, occurrences, records, spans, widened, after):
+        self.ids = ids
+        self.occurrences = occurrences
+        self.records = records
+        self.spans = spans
+        self.widened = widened
+        self.after = after  # {(exception id, entity, record_id): failure rows now}
+
+
+def tally(cursor, tenant, exception_ids, gained, integration_of, spans, rewritten):
+    """The counts of ``exception_ids`` (their rows locked, the request's
+    failures written): occurrences (failure rows: distinct run, entity,
+    record_id) move by the rows each gained or lost; records (distinct
+    entity, record_id) by the records that appeared in or vanished from it,
+    read from the failures of just those records (``integration_of``:
+    {exception id: integration id}, for the exact record lookup); first_seen
+    and last_seen widen to ``spans`` ({exception id: (earliest, latest
+    occurred_at)} of the rows added), except in the exceptions ``rewritten``
+    (rows re-posted, moved in or out), where they are read again from the
+    (exception, occurred_at) index. ``Tally.after``: {(exception id, entity,
+    record_id): failure rows now} of the records that gained or lost rows
     (``sync_exceptions.money`` reads no further for a record seen once)."""
     occurrences = defaultdict(int)
     for (exc_id, _entity, _record_id), delta in gained.items():
@@ -42,11 +56,20 @@ def count(cursor, tenant, exception_ids, gained, integration_of, spans, rewritte
         records[k[0]] += int(now_has) - int(had)
     ids = sorted(exception_ids)
     widened = {i for i in ids if i not in rewritten and i in spans}
+    return Tally(ids, occurrences, records, spans, widened, after)
+
+
+def write(cursor, counted, money=()):
+    """Write the counts of ``counted`` (a ``Tally``) and, in the same UPDATE
+    on PostgreSQL, the money ``money`` ([(exception id, open_amount,
+    close_deadline)], ``sync_exceptions.money.ingest_changes``) of those
+    exceptions: one new row version each, not two."""
     if connection.vendor == "postgresql":
-        _update_arrays(cursor, ids, occurrences, records, spans, widened)
-    else:
-        _update_cases(cursor, ids, occurrences, records, spans, widened)
-    return after
+        _update_arrays(cursor, counted, {pk: (amount, close) for pk, amount, close in money})
+        return
+    _update_cases(cursor, counted.ids, counted.occurrences, counted.records, counted.spans, counted.widened)
+    if money:
+        write_money(cursor, list(money))
 
 
 def _rows_of_records(cursor, tenant, touched, integration_of):
@@ -96,28 +119,40 @@ _LAST = "CASE WHEN e.occurrences = 0 OR e.last_seen IS NULL THEN {v} ELSE {great
 _REREAD = "(SELECT {agg}(f.occurred_at) FROM {failure} f WHERE f.exception_id = e.id)"
 
 
-def _update_arrays(cursor, ids, occurrences, records, spans, widened):
+def _update_arrays(cursor, counted, money):
     """PostgreSQL: one UPDATE joining the exceptions to arrays of their
     changes (a CASE per exception would be compared row by row)."""
     ts = connection.ops.adapt_datetimefield_value
     first = _FIRST.format(v="v.lo", least="LEAST")
     last = _LAST.format(v="v.hi", greatest="GREATEST")
+    ids = sorted(set(counted.ids) | set(money))
+    spans, widened = counted.spans, counted.widened
     for chunk in chunks(ids, 5000):
         cursor.execute(
             f"UPDATE {EXC} e SET occurrences = e.occurrences + v.occ, records = e.records + v.rec,"  # noqa: S608
             f" first_seen = CASE WHEN v.widen THEN {first} ELSE {_REREAD.format(agg='MIN', failure=FAILURE)} END,"
-            f" last_seen = CASE WHEN v.widen THEN {last} ELSE {_REREAD.format(agg='MAX', failure=FAILURE)} END"
+            f" last_seen = CASE WHEN v.widen THEN {last} ELSE {_REREAD.format(agg='MAX', failure=FAILURE)} END,"
+            " open_amount = CASE WHEN v.paid THEN v.amount ELSE e.open_amount END,"
+            " close_deadline = CASE WHEN v.paid THEN v.close ELSE e.close_deadline END"
             " FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[],"
-            " %s::boolean[]) AS v (id, occ, rec, lo, hi, widen) WHERE e.id = v.id",
+            " %s::boolean[], %s::boolean[], %s::numeric[], %s::timestamptz[])"
+            " AS v (id, occ, rec, lo, hi, widen, paid, amount, close) WHERE e.id = v.id",
             [
                 chunk,
-                [occurrences[i] for i in chunk],
-                [records[i] for i in chunk],
+                [counted.occurrences.get(i, 0) for i in chunk],
+                [counted.records.get(i, 0) for i in chunk],
                 [ts(spans[i][0]) if i in widened else None for i in chunk],
                 [ts(spans[i][1]) if i in widened else None for i in chunk],
                 [i in widened for i in chunk],
+                [i in money for i in chunk],
+                [_amount_text(money[i][0]) if i in money else None for i in chunk],
+                [ts(money[i][1]) if i in money and money[i][1] else None for i in chunk],
             ],
         )
+
+
+def _amount_text(amount):
+    return None if amount is None else str(amount)
 
 
 def _update_cases(cursor, ids, occurrences, records, spans, widened):

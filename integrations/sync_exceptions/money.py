@@ -127,14 +127,14 @@ def recompute(exception_ids, cursor=None, closes=None):
             if want_amount != amount or want_close != close:
                 stale.append((pk, want_amount, want_close))
         if stale:
-            _write(cursor, stale)
+            write_money(cursor, stale)
         changed += len(stale)
     return changed
 
 
-def _write(cursor, rows):
-    """One UPDATE for the changed rows: joined to their values on
-    PostgreSQL, a ``CASE id …`` elsewhere."""
+def write_money(cursor, rows):
+    """One UPDATE for the changed rows ([(id, open_amount, close_deadline)]):
+    joined to their values on PostgreSQL, a ``CASE id …`` elsewhere."""
     ts = connection.ops.adapt_datetimefield_value
     ids = [pk for pk, _, _ in rows]
     amounts = [None if amount is None else str(amount) for _, amount, _ in rows]
@@ -188,10 +188,14 @@ def refresh_of_tenants(tenant_ids):
     return changed
 
 
-def ingest_changed(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, rows_now):
+def ingest_changes(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, rows_now):
     """After an ingest request's writes, its exceptions locked (``held``:
     {id: (tenant id, open_amount, close_deadline)} as read by the lock):
-    bring their money up to date with a constant number of statements.
+    work out their money with a constant number of statements. Returns
+    (updates, ids, closes): the rows to write, [(id, open_amount,
+    close_deadline)] (``counts.write`` writes them with the counts), and the
+    exceptions to ``recompute`` whole once that is done, with the ``Closes``
+    to reuse.
 
     ``recompute_ids``: exceptions whose failures this request rewrote or
     whose records' states it changed (re-posts, moves, recoveries): fully
@@ -229,9 +233,7 @@ def ingest_changed(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, ro
             recompute_ids.add(pk)
         elif outcome != (amount, close):
             updates.append((pk, *outcome))
-    if updates:
-        _write(cursor, updates)
-    return recompute(recompute_ids, cursor, closes) + len(updates)
+    return updates, recompute_ids, closes
 
 
 def _latest_of_records(cursor, fresh, closes, tenant_of, rows_now):
