@@ -7,8 +7,8 @@ runs of its day (never adjusted by deltas), so re-posting a run any number of
 times leaves it unchanged, and a late backfill lands in the right day.
 
 Who calls this:
-1. the ingest transaction, which calls ``runs_changed`` by name
-   (``integrations.ingest.service``, step 9);
+1. the ingest transaction, which calls ``runs_written`` by name
+   (``integrations.ingest.service``, step 5);
 2. the SLA engine, through ``load_days``, which rebuilds rows whose basis
    (time zone, schedule, maintenance windows) changed since they were built;
 3. ``python manage.py sla_rebuild`` and the benchmark, through ``rebuild``.
@@ -339,10 +339,9 @@ def rebuild(tenant, first_day=None, last_day=None, now=None):
 
 
 def runs_changed(tenant_id, run_pks, previous=()):
-    """Called by ingest by name, inside its transaction: rebuild the buckets
-    the runs just written fall in, then their days; a constant number of
-    statements whatever the number of runs. Days before the retention are
-    left alone (their raw runs may be gone).
+    """Rebuild the buckets the runs ``run_pks`` (stored) fall in, then their
+    days; a constant number of statements whatever the number of runs. Days
+    before the retention are left alone (their raw runs may be gone).
 
     ``previous``: (integration_id, started_at) of re-posted runs as they were
     before the write, when the caller knows them: a re-post that moves a
@@ -365,14 +364,38 @@ def runs_changed(tenant_id, run_pks, previous=()):
     # Plain stand-ins for the tenant and integrations, with all this needs of
     # them: no model instances for hundreds of runs on the ingest path.
     tenant = Tenant(pk=tenant_id, timezone=rows[0][4], retention_days=rows[0][5])
-    bounds = _DayBounds(tenant.tzinfo)
-    floor = retention_floor(tenant)
-    keys, integrations = {}, {}
+    integrations = {}
     for pk, _at, every, grace, _tz, _keep in rows:
         if pk not in integrations:
             integrations[pk] = Integration(pk=pk, tenant_id=tenant_id, every_minutes=every, grace_minutes=grace)
-    instants = [(pk, at) for pk, at, *_rest in rows]
-    instants += [(pk, at) for pk, at in previous if pk in integrations]
+    _rebuild_around(tenant, integrations, [(pk, at) for pk, at, *_rest in rows], previous)
+
+
+def runs_written(tenant, instants, previous=()):
+    """``runs_changed`` for a caller that has just written the runs and knows
+    them: ``instants``, (integration_id, started_at) of each. Called by
+    ingest by name, inside its transaction; reads only the integrations'
+    schedules, not the runs again."""
+    if not instants:
+        return
+    ids = sorted({pk for pk, _at in instants})
+    integrations = {
+        pk: Integration(pk=pk, tenant_id=tenant.pk, every_minutes=every, grace_minutes=grace)
+        for pk, every, grace in Integration.objects.filter(pk__in=ids).values_list(
+            "pk", "every_minutes", "grace_minutes"
+        )
+    }
+    stand_in = Tenant(pk=tenant.pk, timezone=tenant.timezone, retention_days=tenant.retention_days)
+    _rebuild_around(stand_in, integrations, instants, previous)
+
+
+def _rebuild_around(tenant, integrations, instants, previous):
+    """Rebuild the buckets of ``instants`` and ``previous`` ((integration_id,
+    started_at) pairs) within the retention, then their days."""
+    bounds = _DayBounds(tenant.tzinfo)
+    floor = retention_floor(tenant)
+    keys = {}
+    instants = list(instants) + [(pk, at) for pk, at in previous if pk in integrations]
     for pk, at in instants:
         s, e, d = bounds.bucket_of(at.timestamp())
         if d >= floor:

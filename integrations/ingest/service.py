@@ -13,20 +13,25 @@ number of runs, failures and logs:
    once, only when something opens);
 5. write the failures (upsert on run, entity, record_id, never touching
    ``state``) and the log lines (those already stored are skipped); rows of
-   runs this request inserted go straight in by COPY on PostgreSQL;
-6. lock every exception involved with ``SELECT … FOR NO KEY UPDATE`` ordered by
-   id, an order every request shares, so concurrent requests cannot deadlock;
-   holding the locks only from here to the commit lets concurrent requests
-   into the same exceptions overlap in all the bulk work above;
+   runs this request inserted go straight in by COPY on PostgreSQL, and the
+   foreign keys of all these rows are checked as each statement ends; then
+   rebuild the SLA rollups of the runs written (``sla.rollups.runs_written``,
+   under its own locks of buckets and days);
+6. lock every exception involved with ``SELECT … FOR NO KEY UPDATE`` ordered
+   by id, an order every request shares, so concurrent requests cannot
+   deadlock; holding the locks only from here to the commit lets concurrent
+   requests into the same exceptions overlap in all the work above (the
+   foreign key checks take KEY SHARE locks, which this lock lets through);
 7. open or reopen (regression) exceptions as their new failures say,
    restarting their deadline; mark ``recovered`` records and resolve
    exceptions left fully remediated (which clears it);
 8. move occurrences and records of every exception involved by what this
-   request added or moved, and refresh first_seen and last_seen: exact
-   whatever runs concurrently and whatever is posted twice; recompute the
-   money they hold (``open_amount``, ``close_deadline``) where it may move;
-9. rebuild the SLA rollups of the runs written (``sla.rollups.runs_changed``)
-   and say what happened (``integrations.events``: runs stored, exceptions
+   request added or moved, and widen first_seen and last_seen (read again
+   where rows were rewritten): exact whatever runs concurrently and whatever
+   is posted twice; work out the money they hold (``open_amount``,
+   ``close_deadline``) where it may move, and write counts and money in one
+   UPDATE;
+9. say what happened (``integrations.events``: runs stored, exceptions
    opened, regressed or reopened), still inside the transaction.
 """
 
@@ -217,7 +222,7 @@ def _store(tenant, runs, now):
         # The SLA rollups of the runs written, before the exceptions are
         # locked: they depend on the runs only, and take their own locks.
         run_pk_list = [run_pks[key] for key in ordered]
-        rollups.runs_changed(tenant.pk, run_pk_list, previous=moved)
+        rollups.runs_written(tenant, [(key[0], merged[key]["started_at"]) for key in ordered], previous=moved)
         # 6. Lock every exception involved, in id order, only now: the bulk
         # writes above need no lock, so concurrent requests into the same
         # exceptions overlap in everything but the counting below.
