@@ -1,6 +1,7 @@
 """A real gunicorn serving the test database, for tests where several web
 processes must share something (a rate limit, a SQLite file)."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -17,6 +18,21 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def live_env(database_url=None, **extra):
+    """The environment of a live web process: production settings on the
+    database at ``database_url`` (when given), no Redis unless ``extra``
+    says so, a rate limit no test reaches by accident."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "opsconsole.settings",
+        "REDIS_URL": "",
+        "OPSCONSOLE_KEY_RATE": "100000/min",
+    }
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
+    return {**env, **extra}
 
 
 @contextmanager

@@ -7,7 +7,6 @@ Each test runs a private PostgreSQL (initdb on a port of
 OPSCONSOLE_TEST_PG_PORTS) holding a copy of the test database, and real
 gunicorn processes against it; the shared server is never touched."""
 
-import os
 import threading
 import time
 
@@ -17,7 +16,7 @@ from django.conf import settings
 
 from tests import factories as f
 from tests.live_services import PrivatePostgres
-from tests.live_web import gunicorn
+from tests.live_web import gunicorn, live_env
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -48,16 +47,6 @@ def private_copy(contoso, tmp_path):
         yield server, server.url("oc"), key
     finally:
         server.destroy()
-
-
-def live_env(database_url):
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsconsole.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": "",
-        "OPSCONSOLE_KEY_RATE": "100000/min",
-    }
 
 
 def batch(n):

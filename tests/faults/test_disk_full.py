@@ -23,7 +23,7 @@ from django.conf import settings
 
 from tests import factories as f
 from tests.live_services import PrivatePostgres
-from tests.live_web import gunicorn
+from tests.live_web import gunicorn, live_env
 
 pytestmark = [
     pytest.mark.postgres_only,
@@ -105,18 +105,6 @@ def fill(path):
     assert shutil.disk_usage(path.parent).free == 0
 
 
-def live_env(database_url):
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsconsole.settings",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": "",
-        "OPSCONSOLE_KEY_RATE": "100000/min",
-        # /healthz's memory of a failed write; short, so recovery shows within the test.
-        "OPSCONSOLE_DISK_FULL_SECONDS": "3",
-    }
-
-
 def batch():
     return {
         "runs": [
@@ -153,7 +141,12 @@ def test_a_full_database_disk_answers_503_healthz_says_so_and_all_recovers_once_
     server, database_url, key = database_on_small_disk
     headers = {"Authorization": f"Bearer {key}"}
     filler = small_disk / "filler"
-    with gunicorn(live_env(database_url), tmp_path / "web.log", workers=2) as url:
+    with gunicorn(
+        # /healthz's memory of a failed write; short, so recovery shows within the test.
+        live_env(database_url, OPSCONSOLE_DISK_FULL_SECONDS="3"),
+        tmp_path / "web.log",
+        workers=2,
+    ) as url:
         assert requests.get(f"{url}/healthz", timeout=60).json()["database"] == "ok"
         fill(filler)
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from tests import factories as f
+from tests import live_web
 from tests.integrations.live_database import Database
 from tests.live_web import ROOT, gunicorn
 
@@ -32,14 +33,7 @@ def statuses_across_two_processes(env, key, tmp_path):
 
 
 def live_env(database, **extra):
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opsconsole.settings",
-        "OPSCONSOLE_KEY_RATE": f"{RATE}/min",
-        "REDIS_URL": "",
-        **database.env(),
-        **extra,
-    }
+    return live_web.live_env(OPSCONSOLE_KEY_RATE=f"{RATE}/min", **database.env(), **extra)
 
 
 @pytest.mark.django_db(transaction=True)
