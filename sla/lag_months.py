@@ -34,7 +34,8 @@ def next_month(month):
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
-def _add(into, hist):
+def add_hist(into, hist):
+    """Add the histogram ``hist`` ({minutes: runs}, keys as stored) into ``into``."""
     for k, v in (hist or {}).items():
         k = int(k)
         into[k] = into.get(k, 0) + v
@@ -51,7 +52,7 @@ def write(tenant_id, months):
         return
     sums = {(pk, m): {} for pk, ms in months.items() for m in ms}
     for pk, day, hist in RunDay.objects.filter(q).values_list("integration_id", "day", "lag_hist").iterator(2000):
-        _add(sums[(pk, month_of(day))], hist)
+        add_hist(sums[(pk, month_of(day))], hist)
     now = timezone.now()
     LagMonth.objects.bulk_create(
         [
@@ -118,11 +119,11 @@ def hists_over(first_day, last_day, integration_ids=None, tenant_ids=None):
     if months:
         rows = LagMonth.objects.filter(scope, month__in=months).values_list("integration_id", "lag_hist")
         for pk, hist in rows:
-            _add(out.setdefault(pk, {}), hist)
+            add_hist(out.setdefault(pk, {}), hist)
     if edges:
         span = Q()
         for lo, hi in edges:
             span |= Q(day__gte=lo, day__lte=hi)
         for pk, hist in RunDay.objects.filter(scope, span).values_list("integration_id", "lag_hist"):
-            _add(out.setdefault(pk, {}), hist)
+            add_hist(out.setdefault(pk, {}), hist)
     return out

@@ -12,8 +12,9 @@ from integrations.models import Integration
 from opsconsole.access import get_tenant_for_user
 from opsconsole.lib.localtime import local_text
 from sla import charts
+from sla.batch import DailyPrefetch
 from sla.burn import burn_rates
-from sla.engine import month_bounds, objectives_context, sla_rows
+from sla.engine import month_bounds, sla_rows
 from sla.rollups import day_start, days_between, local_day
 from sla.trends import trends
 from sla.verdict import verdict
@@ -61,10 +62,16 @@ def daily_attainment(tenant, start, end, now):
     """{objective: (days, attained list, target)} of the pooled rows, one point per local day."""
     tz = tenant.tzinfo
     series = {}
-    context = objectives_context(tenant)
+    first = local_day(start, tz)
     last = min(local_day(end - timedelta(microseconds=1), tz), local_day(now, tz))
-    for d in days_between(local_day(start, tz), last):
-        for row in sla_rows(tenant, day_start(d, tz), day_start(d + timedelta(days=1), tz), now=now, context=context):
+    if last < first:
+        return series
+    # What every day's rows read, read once for the month.
+    pre = DailyPrefetch(tenant, first, last, start, end)
+    context = pre.context(tenant)
+    for d in days_between(first, last):
+        window = (day_start(d, tz), day_start(d + timedelta(days=1), tz))
+        for row in sla_rows(tenant, *window, now=now, context=context, pre=pre):
             if row["integration"] is None and row["objective"] in POOLED_KINDS:
                 days, values, _ = series.setdefault(row["objective"], ([], [], row["target"]))
                 days.append(d.isoformat())
