@@ -2,11 +2,9 @@
 95th percentile, in business minutes. Pure plotly, no Django; a week
 without samples is a gap, never a zero."""
 
-import json
-
 import plotly.graph_objects as go
 
-from sla.charts import _layout
+from sla.charts import _layout, figure_dict
 
 
 def _figure(weeks, median, p95, title):
@@ -29,5 +27,5 @@ def response_figures(points, title):
     for key, label in (("ack", "Time to acknowledge"), ("res", "Time to resolve")):
         text = f"{label} · {title}"
         fig = _figure(weeks, [p[f"{key}_median"] for p in points], [p[f"{key}_p95"] for p in points], text)
-        out.append({"id": f"chart-{key}", "title": text, "figure": json.loads(fig.to_json())})
+        out.append({"id": f"chart-{key}", "title": text, "figure": figure_dict(fig)})
     return out

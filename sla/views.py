@@ -1,6 +1,5 @@
 """SLA and trends pages of a tenant, in the tenant's time zone."""
 
-import json
 import re
 from datetime import date, timedelta
 
@@ -55,7 +54,7 @@ def _counts(row):
 
 
 def _figure(fig):
-    return json.loads(charts.figure_json(fig))
+    return charts.figure_dict(fig)
 
 
 def daily_attainment(tenant, start, end, now):

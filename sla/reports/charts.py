@@ -2,8 +2,6 @@
 same dict the HTML page shows), for the page (interactive) and the PDF (SVG
 through the warm renderer). Pure: no Django import."""
 
-import json
-
 import plotly.graph_objects as go
 
 from sla import charts as sla_charts
@@ -71,6 +69,6 @@ def chart_specs(figures, brand_color="#0B5FFF"):
     if figures.get("charts") is not None:
         return figures["charts"]
     return [
-        {"id": cid, "title": title, "figure": json.loads(fig.to_json())}
+        {"id": cid, "title": title, "figure": sla_charts.figure_dict(fig)}
         for cid, title, fig in report_figures(figures, brand_color)
     ]

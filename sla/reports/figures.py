@@ -4,7 +4,6 @@ CSV and the e-mail are all rendered from it, and an issued report stores it.
 
 Times are written in the tenant's time zone."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -13,6 +12,7 @@ from django.db.models import Count, Max, Min, Q
 from integrations.models import ExceptionOpening, Replay, ReplayRecord, Run, Trigger
 from opsconsole.lib.localtime import local_text
 from sla import compute
+from sla.charts import figure_dict
 from sla.engine import EpochMicros, month_bounds, objectives_context, sla_rows
 from sla.models import RunDay
 from sla.reports import charts, text
@@ -73,7 +73,7 @@ def build(tenant, month, now, previous_rows=None):
     # as issued without building them again.
     color = tenant.partner.primary_color or "#0B5FFF"
     figures["charts"] = [
-        {"id": cid, "title": title, "figure": json.loads(fig.to_json())}
+        {"id": cid, "title": title, "figure": figure_dict(fig)}
         for cid, title, fig in charts.report_figures(figures, color)
     ]
     return figures
