@@ -64,11 +64,18 @@ def _raw_segment(tenant, integrations, lo, hi, windows, eg_by_pk):
     out = {i.pk: (RunAgg(), Skeleton()) for i in integrations}
     if hi <= lo:
         return out
-    rows = (
-        Run.objects.filter(integration__in=integrations).between(lo, hi).order_by("started_at").values_list(*RAW_FIELDS)
-    )
-    for pk, status, trigger, started_at, succeeded, failed, skipped, lag in rows.iterator(chunk_size=5000):
-        t = started_at.timestamp()
+    runs = Run.objects.filter(integration__in=integrations).between(lo, hi).order_by("started_at")
+    if connection.vendor == "postgresql":
+        # Start times as integer microseconds: exact, and far cheaper to read
+        # than timestamps when the day so far holds tens of thousands of runs.
+        fields = [f if f != "started_at" else "started_us" for f in RAW_FIELDS]
+        rows = runs.annotate(started_us=EpochMicros("started_at")).values_list(*fields)
+        seconds = _seconds_of_micros
+    else:
+        rows = runs.values_list(*RAW_FIELDS)
+        seconds = datetime.timestamp
+    for pk, status, trigger, started, succeeded, failed, skipped, lag in rows.iterator(chunk_size=5000):
+        t = seconds(started)
         if windows[pk] and inside(t, windows[pk]):
             continue
         agg, sk = out[pk]
@@ -77,6 +84,13 @@ def _raw_segment(tenant, integrations, lo, hi, windows, eg_by_pk):
             eg = eg_by_pk[pk]
             sk.push(t, eg if eg is not None else float("inf"))
     return out
+
+
+def _seconds_of_micros(micros):
+    """Epoch seconds of integer epoch microseconds: the same float as
+    ``datetime.timestamp()`` of that instant (both are the exact value,
+    correctly rounded)."""
+    return micros / 1_000_000
 
 
 def _last_raw_heartbeat(integration, lo, hi, windows):
