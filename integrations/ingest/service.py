@@ -236,13 +236,20 @@ def _store(tenant, runs, now):
         integration_by_run = {run_pks[key]: key[0] for key in ordered}
         integration_of.update({exc_id: integration_by_run[k[0]] for k, exc_id in existing.items()})
         rewritten = set(existing.values()) | moved_from
-        counted = tally(cursor, tenant, set(exceptions) | moved_from, gained, integration_of, spans, rewritten)
+        counted = tally(cursor, set(exceptions) | moved_from, gained, integration_of, spans, rewritten)
         fresh, amounts_in, reposted = _new_failures(merged, ordered, run_pks, existing, exception_ids)
         # Recoveries may reach exceptions not locked above: the recomputation
         # locks what it reads.
         recounted = set(existing.values()) | reposted | moved_from | set(recovered_in)
         paid, recompute, closes = money.ingest_changes(
-            cursor, tenant, held, recompute_ids=recounted, fresh=fresh, amounts_in=amounts_in, rows_now=counted.after
+            cursor,
+            tenant,
+            held,
+            recompute_ids=recounted,
+            fresh=fresh,
+            amounts_in=amounts_in,
+            rows_now=counted.after,
+            integration_of=integration_of,
         )
         # Counts and money in one UPDATE (one new version of each row).
         write_counts(cursor, counted, money=paid)

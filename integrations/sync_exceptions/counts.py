@@ -15,7 +15,7 @@ from django.db.models.functions import Cast, Concat, Length
 from integrations.models import Failure, SyncException
 from integrations.sync_exceptions import money
 from integrations.sync_exceptions.money import write_money
-from integrations.tables import EXC, FAILURE, chunks, in_
+from integrations.tables import EXC, FAILURE, chunks, failures_of_records
 
 
 class Tally:
@@ -31,7 +31,7 @@ class Tally:
         self.after = after  # {(exception id, entity, record_id): failure rows now}
 
 
-def tally(cursor, tenant, exception_ids, gained, integration_of, spans, rewritten):
+def tally(cursor, exception_ids, gained, integration_of, spans, rewritten):
     """The counts of ``exception_ids`` (their rows locked, the request's
     failures written): occurrences (failure rows: distinct run, entity,
     record_id) move by the rows each gained or lost; records (distinct
@@ -48,7 +48,7 @@ def tally(cursor, tenant, exception_ids, gained, integration_of, spans, rewritte
     for (exc_id, _entity, _record_id), delta in gained.items():
         occurrences[exc_id] += delta
     touched = {k: d for k, d in gained.items() if d}
-    after = _rows_of_records(cursor, tenant, touched, integration_of)
+    after = _rows_of_records(touched, cursor, integration_of)
     records = defaultdict(int)
     for k, delta in touched.items():
         now_has = after[k] > 0
@@ -72,44 +72,13 @@ def write(cursor, counted, money=()):
         write_money(cursor, list(money))
 
 
-def _rows_of_records(cursor, tenant, touched, integration_of):
+def _rows_of_records(touched, cursor, integration_of):
     """{(exception id, entity, record_id): failure rows now} of the records
-    ``touched``. On PostgreSQL each record is looked up by its exact key
-    (integration, entity, record_id), a plan that stays right whatever the
-    table's statistics say (a tenant's first burst of failures arrives before
-    any ANALYZE has seen it)."""
+    ``touched``, each looked up by its exact key."""
     after = defaultdict(int)
-    if not touched:
-        return after
-    exc_ids = sorted({k[0] for k in touched})
-    if connection.vendor == "postgresql":
-        keys = sorted({(integration_of[e], entity, record_id) for e, entity, record_id in touched})
-        for chunk in chunks(keys, 5000):
-            # One index probe per record (the lateral subquery): a join
-            # would let stale statistics choose a scan of the whole table.
-            cursor.execute(
-                "SELECT c.exception_id, k.entity, k.record_id, c.n"  # noqa: S608
-                " FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS k (integration_id, entity, record_id)"
-                f" CROSS JOIN LATERAL (SELECT f.exception_id, COUNT(*) AS n FROM {FAILURE} f"
-                " WHERE f.integration_id = k.integration_id AND f.entity = k.entity AND f.record_id = k.record_id"
-                " AND f.exception_id = ANY(%s::bigint[]) GROUP BY f.exception_id) c",
-                [[k[0] for k in chunk], [k[1] for k in chunk], [k[2] for k in chunk], exc_ids],
-            )
-            for exc_id, entity, record_id, n in cursor.fetchall():
-                after[(exc_id, entity, record_id)] = n
-        return after
-    record_ids = sorted({k[2] for k in touched})
-    for chunk in chunks(record_ids, 5000):
-        record_in, p1 = in_("record_id", chunk, "text")
-        exc_in, p2 = in_("exception_id", exc_ids, "bigint")
-        cursor.execute(
-            f"SELECT exception_id, entity, record_id, COUNT(*) FROM {FAILURE}"  # noqa: S608
-            f" WHERE tenant_id = %s AND {record_in} AND {exc_in}"
-            " GROUP BY exception_id, entity, record_id",
-            [tenant.pk, *p1, *p2],
-        )
-        for exc_id, entity, record_id, n in cursor.fetchall():
-            after[(exc_id, entity, record_id)] = n
+    keys = [(integration_of[e], entity, record_id) for e, entity, record_id in touched]
+    for exc_id, entity, record_id, n in failures_of_records(cursor, keys, {k[0] for k in touched}):
+        after[(exc_id, entity, record_id)] = n
     return after
 
 

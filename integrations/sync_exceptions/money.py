@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 
 from integrations.models import FailureState, SyncException
-from integrations.tables import EXC, FAILURE, aware, chunks, in_
+from integrations.tables import EXC, FAILURE, aware, chunks, failures_of_records, in_
 from opsconsole.models import Tenant
 from sla.business_time import business_hours_of, close_deadline
 
@@ -188,7 +188,7 @@ def refresh_of_tenants(tenant_ids):
     return changed
 
 
-def ingest_changes(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, rows_now):
+def ingest_changes(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, rows_now, integration_of):
     """After an ingest request's writes, its exceptions locked (``held``:
     {id: (tenant id, open_amount, close_deadline)} as read by the lock):
     work out their money with a constant number of statements. Returns
@@ -203,7 +203,8 @@ def ingest_changes(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, ro
     occurred_at, amount)]} of the failure rows this request inserted;
     ``amounts_in``: exceptions that received a failure with an amount;
     ``rows_now``: {(exception id, entity, record_id): failure rows} as
-    counted after the writes (``counts.count``).
+    counted after the writes (``counts.tally``); ``integration_of``:
+    {exception id: integration id}.
 
     Every other exception changed only by gaining new failure rows. For those
     that hold money or received an amount, the change is worked out from the
@@ -224,7 +225,7 @@ def ingest_changes(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, ro
     closes.load({t for t, _, _ in current.values()})
     tenant_of = {pk: tenant_id for pk, (tenant_id, _, _) in current.items()}
     before, after = _latest_of_records(
-        cursor, {k: v for k, v in fresh.items() if k[0] in current}, closes, tenant_of, rows_now
+        cursor, {k: v for k, v in fresh.items() if k[0] in current}, closes, tenant_of, rows_now, integration_of
     )
     updates = []
     for pk, (tenant_id, amount, close) in current.items():
@@ -236,14 +237,15 @@ def ingest_changes(cursor, tenant, held, *, recompute_ids, fresh, amounts_in, ro
     return updates, recompute_ids, closes
 
 
-def _latest_of_records(cursor, fresh, closes, tenant_of, rows_now):
+def _latest_of_records(cursor, fresh, closes, tenant_of, rows_now, integration_of):
     """({exception id: {record: contribution}} before and after this request's
     new rows ``fresh``), where a contribution is (amount, close) of the
     record's latest failure when it counts, else None.
 
     A record whose only failure in the exception is this request's new one
     (the common case: ``rows_now`` says so) is known without reading; the
-    others are read, one query per chunk."""
+    others are read by their exact keys (``integration_of``: {exception id:
+    integration id})."""
     before, after = {}, {}
     if not fresh:
         return before, after
@@ -256,31 +258,21 @@ def _latest_of_records(cursor, fresh, closes, tenant_of, rows_now):
         else:
             unknown.add(key)
     mine = {(k[0], k[1], k[2], run_pk) for k in unknown for run_pk, _, _ in fresh[k]}
-    by_tenant = {}
-    for key in unknown:
-        by_tenant.setdefault(tenant_of[key[0]], set()).add(key)
-    for tenant_id, keys in sorted(by_tenant.items()):
-        exc_ids = sorted({k[0] for k in keys})
-        record_ids = sorted({k[2] for k in keys})
-        for chunk in chunks(record_ids, 5000):
-            record_in, p1 = in_("record_id", chunk, "text")
-            exc_in, p2 = in_("exception_id", exc_ids, "bigint")
-            cursor.execute(
-                f"SELECT exception_id, entity, record_id, run_id, id, occurred_at, amount, state"  # noqa: S608
-                f" FROM {FAILURE} WHERE tenant_id = %s AND {record_in} AND {exc_in}",  # failure_tenant_record
-                [tenant_id, *p1, *p2],
-            )
-            for exc_id, entity, record_id, run_pk, pk, occurred_at, amount, state in cursor.fetchall():
-                key = (exc_id, entity, record_id)
-                if key not in unknown:
-                    continue
-                row = (aware(occurred_at), pk, amount, state)
-                if (exc_id, entity, record_id, run_pk) not in mine and (
-                    key not in latest_before or row[:2] > latest_before[key][:2]
-                ):
-                    latest_before[key] = row
-                if key not in latest_after or row[:2] > latest_after[key][:2]:
-                    latest_after[key] = row
+    keys = [(integration_of[k[0]], k[1], k[2]) for k in unknown]
+    fields = ("run_id", "id", "occurred_at", "amount", "state")
+    for exc_id, entity, record_id, run_pk, pk, occurred_at, amount, state in failures_of_records(
+        cursor, keys, {k[0] for k in unknown}, fields
+    ):
+        key = (exc_id, entity, record_id)
+        if key not in unknown:
+            continue
+        row = (aware(occurred_at), pk, amount, state)
+        if (exc_id, entity, record_id, run_pk) not in mine and (
+            key not in latest_before or row[:2] > latest_before[key][:2]
+        ):
+            latest_before[key] = row
+        if key not in latest_after or row[:2] > latest_after[key][:2]:
+            latest_after[key] = row
     # Only records that count before or after matter; most count after only.
     for key in fresh:
         exc_id = key[0]
