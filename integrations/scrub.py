@@ -105,14 +105,18 @@ def scrub_response(response, fields):
     """``scrub`` for a failure's ``response``; a ``body`` that is a string
     holding JSON (an object or array, well-formed or cut short, however
     deep) has the values of matching keys replaced inside the text."""
-    response = scrub(response, fields)
+    return _with_body_scrubbed(scrub(response, fields), fields)
+
+
+def _with_body_scrubbed(response, fields):
+    """``response`` with a ``body`` holding JSON text scrubbed inside that
+    text (a copy when anything changed; else ``response`` itself)."""
     if isinstance(response, dict):
         body = response.get("body")
         if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
             cleaned = scrub_json_text(body, fields)
             if cleaned is not body:
-                response = dict(response)
-                response["body"] = cleaned
+                return {**response, "body": cleaned}
     return response
 
 
@@ -341,11 +345,8 @@ def stored_text(value, fields, scrubber=scrub):
         # the names they decode to (but for quotes, backslashes and control
         # characters, which no field holds).
         return _splice(text, _found_key_spans(text, fields, finder)) if finder.search(text) is not None else text
-    if scrubber is scrub_response and isinstance(value, dict) and finder.search(text) is None:
-        body = value.get("body")
-        if isinstance(body, str) and body.lstrip()[:1] in ("{", "["):
-            cleaned = scrub_json_text(body, fields)
-            if cleaned is not body:
-                return _ENCODE({**value, "body": cleaned}).decode("utf-8")
-        return text
+    if scrubber is scrub_response and finder.search(text) is None:
+        # No key to redact outside the body: only the body's own text may change.
+        cleaned = _with_body_scrubbed(value, fields)
+        return text if cleaned is value else _ENCODE(cleaned).decode("utf-8")
     return bounded(scrubber(value, fields))

@@ -97,11 +97,7 @@ class Prefetch:
         key = (w_start, w_end)
         if key not in self._openings:
             self._openings[key] = _openings_of(list(self.tenants), w_start, w_end)
-        return [
-            row[1:]
-            for row in self._openings[key].get(tenant.pk, [])
-            if row[1] in priorities and w_start <= row[2] < w_end
-        ]
+        return _in_window(self._openings[key].get(tenant.pk, []), w_start, w_end, priorities)
 
 
 class DailyPrefetch(Prefetch):
@@ -154,11 +150,13 @@ class DailyPrefetch(Prefetch):
     def openings(self, tenant, w_start, w_end, priorities):
         if not (self.span[0] <= w_start and w_end <= self.span[1]):
             return super().openings(tenant, w_start, w_end, priorities)
-        return [
-            row[1:]
-            for row in self.month_openings.get(tenant.pk, [])
-            if row[1] in priorities and w_start <= row[2] < w_end
-        ]
+        return _in_window(self.month_openings.get(tenant.pk, []), w_start, w_end, priorities)
+
+
+def _in_window(rows, w_start, w_end, priorities):
+    """Openings ``rows`` ((tenant_id, priority, opened_at, …)) of ``priorities``
+    opened in [w_start, w_end), as ``engine._openings`` answers them."""
+    return [row[1:] for row in rows if row[1] in priorities and w_start <= row[2] < w_end]
 
 
 def _openings_of(tenant_ids, w_start, w_end):
