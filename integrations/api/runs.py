@@ -15,6 +15,7 @@ from integrations.api.run_documents import StoredRunSerializer, stored_run_docum
 from integrations.ingest.run_schema import MAX_BATCH, RUN
 from integrations.ingest.service import ingest_runs
 from opsconsole import metrics
+from opsconsole.lib.gcpause import paused
 from opsconsole.parsers import RunDocumentParser
 from opsconsole.permissions import IngestKey
 
@@ -114,6 +115,7 @@ class RunCreateView(APIView):
         responses={201: StoredRunSerializer, 200: StoredRunSerializer, **ERRORS},
         tags=["worker"],
     )
+    @paused()  # decoding and cleaning the documents makes no garbage cycles
     def post(self, request):
         doc = request.data
         if not isinstance(doc, dict):
@@ -136,6 +138,7 @@ class RunBatchView(APIView):
         responses={200: BatchAnswerSerializer, **ERRORS},
         tags=["worker"],
     )
+    @paused()  # decoding and cleaning the documents makes no garbage cycles
     def post(self, request):
         body = request.data
         if not isinstance(body, dict):
