@@ -3,6 +3,7 @@
 import json
 import re
 
+import msgspec
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -86,6 +87,49 @@ EXACT_FLOAT_CHARS = 15
 INF, NEG_INF = float("inf"), float("-inf")
 
 
+class _Numbers:
+    """The number hooks of one body, noting non-finite values."""
+
+    def __init__(self):
+        self.non_finite = False
+
+    def number(self, literal):
+        # Up to 15 characters hold at most 15 significant digits, which a
+        # float keeps exactly (its repr gives the same decimal number back);
+        # longer literals keep their text, at some cost.
+        value = float(literal) if len(literal) <= EXACT_FLOAT_CHARS else JSONFloat(literal)
+        if value in (INF, NEG_INF):
+            self.non_finite = True
+        return value
+
+    def constant(self, literal):
+        self.non_finite = True
+        return JSONFloat(literal)
+
+
+def read_fast(text):
+    """(document, whether it holds a non-finite number) of the JSON ``text``
+    by msgspec's decoder, in C and about four times the speed of ``json``'s
+    with these hooks; None where it refuses the text. It reads what standard
+    JSON allows into the same values as ``read_standard`` (numbers through
+    the same hook) and refuses the rest: NaN and Infinity, unpaired
+    surrogates, anything malformed, nesting it cannot follow."""
+    numbers = _Numbers()
+    try:
+        return msgspec.json.Decoder(float_hook=numbers.number).decode(text), numbers.non_finite
+    except (msgspec.DecodeError, RecursionError):
+        return None
+
+
+def read_standard(text):
+    """(document, whether it holds a non-finite number) of the JSON ``text``
+    by ``json``, reading NaN and Infinity as non-finite numbers; a
+    ParseError naming the problem."""
+    numbers = _Numbers()
+    doc = StrictJSONParser.loads(text, parse_constant=numbers.constant, parse_float=numbers.number)
+    return doc, numbers.non_finite
+
+
 class RunDocumentParser(StrictJSONParser):
     """JSON of the worker API's run documents (contract 3.1): numbers with a
     fraction or exponent are read so that their exact decimal value is known
@@ -94,24 +138,14 @@ class RunDocumentParser(StrictJSONParser):
     ``NaN``, ``Infinity`` and numbers beyond a float's range are read as
     non-finite values rather than refused here, so that validation can name
     the field that holds one (``failures.3.amount``). The request is then
-    marked for the per-field check (``json_text_clean`` false)."""
+    marked for the per-field check (``json_text_clean`` false).
+
+    Text without NUL or surrogate escapes goes to ``read_fast`` first; what
+    it refuses, ``read_standard`` reads or words the error for."""
 
     def decode(self, raw):
         text = self.text_of(raw)
-        seen_non_finite = []
-
-        def number(literal):
-            # Up to 15 characters hold at most 15 significant digits, which a
-            # float keeps exactly (its repr gives the same decimal number
-            # back); longer literals keep their text, at some cost.
-            value = float(literal) if len(literal) <= EXACT_FLOAT_CHARS else JSONFloat(literal)
-            if value in (INF, NEG_INF):
-                seen_non_finite.append(literal)
-            return value
-
-        def constant(literal):
-            seen_non_finite.append(literal)
-            return JSONFloat(literal)
-
-        doc = self.loads(text, parse_constant=constant, parse_float=number)
-        return doc, json_text_is_clean(raw) and not seen_non_finite
+        clean = json_text_is_clean(raw)
+        found = read_fast(text) if clean else None
+        doc, non_finite = found if found is not None else read_standard(text)
+        return doc, clean and not non_finite
