@@ -13,17 +13,19 @@ collector.
 The collector is process-wide and gunicorn threads share it: it stays off
 while any thread is inside ``paused()`` and comes back when the last one
 leaves, unless it was off before the first came in. Under steady ingest the
-threads' pauses may overlap for long; reference cycles that other code
-makes meanwhile (a request and its view, a traceback) would then never be
-collected, so a thread leaving while others stay inside collects the young
-generations itself, at most once every ``SWEEP_SECONDS``."""
+threads' pauses may overlap for long; reference cycles made meanwhile (each
+request and its view refer to each other) would then never be collected, so
+a thread leaving while others stay inside collects the young generations
+itself, at most once every ``SWEEP_SECONDS``. That pass walks what the other
+threads' requests hold, so it is kept rare; whatever is large should not
+wait for it (the worker API releases the decoded documents itself)."""
 
 import functools
 import gc
 import threading
 import time
 
-SWEEP_SECONDS = 1.0
+SWEEP_SECONDS = 5.0
 
 _lock = threading.Lock()
 _inside = 0

@@ -62,3 +62,23 @@ def test_the_collector_is_back_after_a_refused_batch(worker, integration, frozen
     response = worker.generic("POST", "/api/v1/runs/batch", '{"runs": 7}', content_type="application/json")
     assert response.status_code == 400
     assert gc.isenabled()
+
+
+def documents_alive(marker):
+    """Run documents still held somewhere whose run_id starts with ``marker``."""
+    return sum(1 for o in gc.get_objects() if type(o) is dict and str(o.get("run_id", "")).startswith(marker))
+
+
+def test_the_documents_are_freed_when_the_request_ends_without_a_collection(worker, integration, frozen_now):
+    worker.generic("POST", "/api/v1/runs/batch", '{"runs": []}', content_type="application/json")
+    body = batch(50).replace('"gc-', '"freed-')
+    gc.collect()
+    gc.disable()
+    try:
+        response = worker.generic("POST", "/api/v1/runs/batch", body, content_type="application/json")
+        alive = documents_alive("freed-")
+    finally:
+        gc.enable()
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 50
+    assert alive == 0
