@@ -16,10 +16,11 @@ from django.db import connection
 from django.db.models import Max, Min
 
 from integrations.models import ExceptionOpening, Integration
-from sla.engine import EPOCH, OPENING_FIELDS, EpochMicros
+from sla.engine import EPOCH, OPENING_FIELDS
 from sla.lag_months import add_hist
 from sla.models import MaintenanceWindow, Objective, RunDay
 from sla.objectives import resolve_objectives
+from sla.raw import EpochMicros
 from sla.rollups import DAY_FIELDS, WINDOW_FIELDS, read_days_many, windows_by_integration
 
 

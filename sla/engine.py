@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import BigIntegerField, Func, Max, Min
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from integrations.models import ExceptionOpening, Integration, Run, Trigger
@@ -20,6 +20,7 @@ from sla.business_time import add_business_minutes, business_hours_of, business_
 from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
+from sla.raw import EpochMicros, rows_with_start_seconds
 from sla.rollups import (
     bucket_span,
     day_span,
@@ -65,15 +66,7 @@ def _raw_segment(tenant, integrations, lo, hi, windows, eg_by_pk):
     if hi <= lo:
         return out
     runs = Run.objects.filter(integration__in=integrations).between(lo, hi).order_by("started_at")
-    if connection.vendor == "postgresql":
-        # Start times as integer microseconds: exact, and far cheaper to read
-        # than timestamps when the day so far holds tens of thousands of runs.
-        fields = [f if f != "started_at" else "started_us" for f in RAW_FIELDS]
-        rows = runs.annotate(started_us=EpochMicros("started_at")).values_list(*fields)
-        seconds = _seconds_of_micros
-    else:
-        rows = runs.values_list(*RAW_FIELDS)
-        seconds = datetime.timestamp
+    rows, seconds = rows_with_start_seconds(runs, RAW_FIELDS)
     for pk, status, trigger, started, succeeded, failed, skipped, lag in rows.iterator(chunk_size=5000):
         t = seconds(started)
         if windows[pk] and inside(t, windows[pk]):
@@ -84,13 +77,6 @@ def _raw_segment(tenant, integrations, lo, hi, windows, eg_by_pk):
             eg = eg_by_pk[pk]
             sk.push(t, eg if eg is not None else float("inf"))
     return out
-
-
-def _seconds_of_micros(micros):
-    """Epoch seconds of integer epoch microseconds: the same float as
-    ``datetime.timestamp()`` of that instant (both are the exact value,
-    correctly rounded)."""
-    return micros / 1_000_000
 
 
 def _last_raw_heartbeat(integration, lo, hi, windows):
@@ -285,14 +271,6 @@ def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False, contex
             good, total = compute.response_objective(r.objective, mine, deadline, w_start, w_end, now)
             rows.append(_with_source(_row(r, None, good, total), r, with_sources))
     return rows
-
-
-class EpochMicros(Func):
-    """A timestamp as integer microseconds since the epoch (PostgreSQL): exact,
-    and far cheaper to read than timestamps when there are thousands."""
-
-    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
-    output_field = BigIntegerField()
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -30,6 +30,7 @@ from opsconsole.models import Tenant
 from sla import lag_months
 from sla.compute import RunAgg, Skeleton, clip, inside, merge, ts
 from sla.models import MaintenanceWindow, RunDay, RunHour
+from sla.raw import rows_with_start_seconds
 
 # --- calendar helpers -------------------------------------------------------
 
@@ -239,9 +240,9 @@ def _refresh(tenant, keys, integrations, windows):
     for pk, ks in keys.items():
         for a, b in merge([(s, e) for s, e, _d in ks]):
             reach |= Q(integration_id=pk, started_at__gte=_dt(a), started_at__lt=_dt(b))
-    runs = Run.objects.filter(reach).order_by("integration_id", "started_at").values_list(*RAW)
-    for pk, status, trigger, started_at, succeeded, failed, skipped, lag in runs.iterator(chunk_size=5000):
-        t = started_at.timestamp()
+    runs, seconds = rows_with_start_seconds(Run.objects.filter(reach).order_by("integration_id", "started_at"), RAW)
+    for pk, status, trigger, started, succeeded, failed, skipped, lag in runs.iterator(chunk_size=5000):
+        t = seconds(started)
         if windows[pk] and inside(t, windows[pk]):
             continue
         start, _end, _day = bounds.bucket_of(t)

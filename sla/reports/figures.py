@@ -13,8 +13,9 @@ from integrations.models import ExceptionOpening, Replay, ReplayRecord, Run, Tri
 from opsconsole.lib.localtime import local_text
 from sla import compute
 from sla.charts import figure_dict
-from sla.engine import EpochMicros, month_bounds, objectives_context, sla_rows
+from sla.engine import month_bounds, objectives_context, sla_rows
 from sla.models import RunDay
+from sla.raw import EpochMicros
 from sla.reports import charts, text
 from sla.rollups import days_between, eg_seconds, local_day, windows_by_integration
 from sla.trends import trends

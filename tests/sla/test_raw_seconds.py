@@ -6,7 +6,7 @@ bucket's or a window's edge could land on the other side."""
 import random
 from datetime import UTC, datetime, timedelta
 
-from sla.engine import _seconds_of_micros
+from sla.raw import seconds_of_micros
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -17,4 +17,4 @@ def test_microseconds_give_the_same_seconds_as_the_timestamp_from_year_1_to_9999
     rnd = random.Random(3)  # noqa: S311 - test data
     samples = [lo, hi, 0, -1, 1, 999_999, 1_000_001] + [rnd.randrange(lo, hi) for _ in range(50_000)]
     for micros in samples:
-        assert _seconds_of_micros(micros) == (EPOCH + timedelta(microseconds=micros)).timestamp(), micros
+        assert seconds_of_micros(micros) == (EPOCH + timedelta(microseconds=micros)).timestamp(), micros
