@@ -386,6 +386,13 @@ class CopyReference:
         self.conn.close()
 
 
+def machine_ticks():
+    """(busy, idle, steal) clock ticks of the whole machine so far."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields[:8]
+    return user + nice + system + irq + softirq, idle + iowait, steal
+
+
 def backend_cpu(conn):
     """{pid: CPU seconds} of the PostgreSQL backends serving the benchmark's
     database (the web workers keep their connections, CONN_MAX_AGE)."""
@@ -408,7 +415,7 @@ def post_compared(port, key, plain, money, clients, rounds, workers, runs, refer
     [seconds, accepted, errors, web workers' CPU seconds, PostgreSQL
     backends' CPU seconds] per kind. CPU time is the steadier figure on a
     shared machine: other load stretches wall time, not the work done."""
-    totals = {"plain": [0.0, 0, [], 0.0, 0.0], "money": [0.0, 0, [], 0.0, 0.0]}
+    totals = {"plain": [0.0, 0, [], 0.0, 0.0], "money": [0.0, 0, [], 0.0, 0.0], "machine": [0, 0, 0]}
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
         for r in range(rounds):
             order = ("plain", "money") if r % 2 == 0 else ("money", "plain")
@@ -417,8 +424,11 @@ def post_compared(port, key, plain, money, clients, rounds, workers, runs, refer
                 part = bodies[r * len(bodies) // rounds : (r + 1) * len(bodies) // rounds]
                 cpu_before = sum(cpu_seconds(pid) for pid in workers)
                 db_before = backend_cpu(conn)
+                ticks_before = machine_ticks()
                 elapsed, accepted, errors = post_batches(port, key, part, clients)
+                ticks = [after - before for after, before in zip(machine_ticks(), ticks_before, strict=True)]
                 db_after = backend_cpu(conn)
+                totals["machine"] = [t + d for t, d in zip(totals["machine"], ticks, strict=True)]
                 totals[kind][0] += elapsed
                 totals[kind][1] += accepted
                 totals[kind][2] += errors
@@ -491,6 +501,8 @@ def main():
     plain_db_us, money_db_us = 1e6 * plain_db / max(accepted, 1), 1e6 * money_db / max(money_accepted, 1)
     log(f"web workers' CPU per run: without amounts {plain_us:.0f} us, with {money_us:.0f} us")
     log(f"PostgreSQL backends' CPU per run: without amounts {plain_db_us:.0f} us, with {money_db_us:.0f} us")
+    busy, idle, steal = (100 * t / max(sum(totals["machine"]), 1) for t in totals["machine"])
+    log(f"machine while ingesting: {busy:.0f}% busy, {idle:.0f}% idle, {steal:.0f}% taken by the hypervisor (steal)")
     log(
         f"ratio of CPU per run, without / with amounts (web + database): "
         f"{100 * (plain_us + plain_db_us) / max(money_us + money_db_us, 1e-9):.1f}% (target: at least 95%)"
