@@ -13,7 +13,7 @@ number of runs, failures and logs:
    once, only when something opens);
 5. write the failures (upsert on run, entity, record_id, never touching
    ``state``) and the log lines (those already stored are skipped); rows of
-   runs this request inserted go straight in by COPY on PostgreSQL, and the
+   runs this request inserted go straight in by binary COPY on PostgreSQL, and the
    foreign keys of all these rows are checked as each statement ends; then
    rebuild the SLA rollups of the runs written (``sla.rollups.runs_written``,
    under its own locks of buckets and days);
