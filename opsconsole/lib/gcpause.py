@@ -20,7 +20,7 @@ itself, at most once every ``SWEEP_SECONDS``. That pass walks what the other
 threads' requests hold, so it is kept rare; whatever is large should not
 wait for it (the worker API releases the decoded documents itself)."""
 
-import functools
+import contextlib
 import gc
 import threading
 import time
@@ -60,21 +60,11 @@ def _leave():
         gc.collect(1)
 
 
-class paused:  # noqa: N801 - used as a context manager and a decorator, like contextlib's
+@contextlib.contextmanager
+def paused():
     """``with paused(): ...`` or ``@paused()``: the collector is off inside."""
-
-    def __enter__(self):
-        _enter()
-        return self
-
-    def __exit__(self, *exc):
+    _enter()
+    try:
+        yield
+    finally:
         _leave()
-        return False
-
-    def __call__(self, function):
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with self:
-                return function(*args, **kwargs)
-
-        return wrapper
