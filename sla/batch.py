@@ -10,17 +10,15 @@ exactly as for one tenant. Pieces it does not hold (the raw runs and hour
 buckets of a day not yet over) are read tenant by tenant as usual."""
 
 from collections import defaultdict
-from datetime import timedelta
 
-from django.db import connection
 from django.db.models import Max, Min
 
 from integrations.models import ExceptionOpening, Integration
-from sla.engine import EPOCH, OPENING_FIELDS
+from sla.engine import OPENING_FIELDS
 from sla.lag_months import add_hist
 from sla.models import MaintenanceWindow, Objective, RunDay
 from sla.objectives import resolve_objectives
-from sla.raw import EpochMicros
+from sla.raw import rows_with_instants
 from sla.rollups import DAY_FIELDS, WINDOW_FIELDS, read_days_many, windows_by_integration
 
 
@@ -165,15 +163,6 @@ def _openings_of(tenant_ids, w_start, w_end):
     one query per distinct window (tenants sharing a time zone share it)."""
     qs = ExceptionOpening.objects.filter(tenant_id__in=tenant_ids, opened_at__gte=w_start, opened_at__lt=w_end)
     out = defaultdict(list)
-    if connection.vendor != "postgresql":
-        for row in qs.values_list("tenant_id", "priority", *OPENING_FIELDS):
-            out[row[0]].append(row)
-        return out
-    rows = qs.annotate(**{f"{f}_us": EpochMicros(f) for f in OPENING_FIELDS}).values_list(
-        "tenant_id", "priority", *[f"{f}_us" for f in OPENING_FIELDS]
-    )
-    for tenant_id, priority, *times in rows:
-        out[tenant_id].append(
-            (tenant_id, priority, *[None if us is None else EPOCH + timedelta(microseconds=us) for us in times])
-        )
+    for row in rows_with_instants(qs, ["tenant_id", "priority"], OPENING_FIELDS):
+        out[row[0]].append(row)
     return out

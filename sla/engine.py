@@ -8,9 +8,8 @@ Callers: ``sla.api`` (GET /api/v1/sla), ``sla.views`` (the SLA page),
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-from django.db import connection
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from sla.business_time import add_business_minutes, business_hours_of, business_
 from sla.compute import RunAgg, Skeleton, inside, merge, subtract, ts
 from sla.models import ObjectiveKind, RunDay
 from sla.objectives import resolve_objectives
-from sla.raw import EpochMicros, rows_with_start_seconds
+from sla.raw import rows_with_instants, rows_with_start_seconds
 from sla.rollups import (
     bucket_span,
     day_span,
@@ -273,7 +272,6 @@ def sla_rows(tenant, start, end, now=None, raw=False, with_sources=False, contex
     return rows
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPENING_FIELDS = ("opened_at", "acknowledged_at", "resolved_at", "ignored_at")
 
 
@@ -283,12 +281,7 @@ def _openings(tenant, w_start, w_end, priorities):
     qs = ExceptionOpening.objects.filter(
         tenant=tenant, priority__in=priorities, opened_at__gte=w_start, opened_at__lt=w_end
     )
-    if connection.vendor != "postgresql":
-        return list(qs.values_list("priority", *OPENING_FIELDS))
-    rows = qs.annotate(**{f"{f}_us": EpochMicros(f) for f in OPENING_FIELDS}).values_list(
-        "priority", *[f"{f}_us" for f in OPENING_FIELDS]
-    )
-    return [(p, *[None if us is None else EPOCH + timedelta(microseconds=us) for us in times]) for p, *times in rows]
+    return rows_with_instants(qs, ["priority"], OPENING_FIELDS)
 
 
 def _integration_only(resolved):
