@@ -2,7 +2,10 @@
 restart or break its own instance without touching the shared servers on
 5432 and 6379. Ports come from OPSCONSOLE_TEST_PG_PORTS and
 OPSCONSOLE_TEST_REDIS_PORTS (ranges such as ``5440-5449``); the first free
-one is taken."""
+one of this pytest-xdist worker's share is taken. Each worker has its own
+ports (every n-th of the range): a test that stops its server frees the
+port, and another worker's test must not take it before the server comes
+back."""
 
 import glob
 import os
@@ -17,7 +20,9 @@ from pathlib import Path
 
 def _port_range(variable, default):
     low, high = os.environ.get(variable, default).split("-")
-    return range(int(low), int(high) + 1)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return range(int(low) + (int(worker) if worker.isdigit() else 0), int(high) + 1, count)
 
 
 def free_port_in(variable, default):
