@@ -308,19 +308,48 @@ _SHALLOW_BYTES = 2 * MAX_DEPTH
 _SAFE_FIELD = re.compile(r"[\x20-\x7e]+")
 
 
+class _KeyFinder:
+    """Finds, in compact JSON text, every object key whose lower-cased name
+    is in a scrub list (and perhaps a few more): ``"name":``, white space
+    allowed before the colon. Outside strings only a key is followed by
+    ``":``; inside a string a quote is escaped, so no value can match.
+
+    The text is searched lower-cased, by a pattern of the names as they are:
+    three times cheaper than a search without regard to case. Lower-casing
+    maps each character to one, except a few (the dotted capital I becomes
+    two), so positions in the lower-cased text are those of the text when
+    both have the same length; otherwise the text itself is searched without
+    regard to case. A key lower-cases to a name of the list (all ASCII) only
+    if each of its characters lower-cases to one character of that name (the
+    Kelvin sign to k, too), so the lower-cased text holds that name exactly
+    where the key is: no key to redact is missed either way."""
+
+    def __init__(self, names):
+        alternatives = "|".join(re.escape(n) for n in names)
+        self.exact = re.compile(f'"(?:{alternatives})("[ \t\n\r]*:)')
+        self.folded = re.compile(f'"(?:{alternatives})("[ \t\n\r]*:)', re.IGNORECASE)
+
+    def present(self, text):
+        """Whether ``text`` may hold a key to redact."""
+        return self.exact.search(text.lower()) is not None
+
+    def finditer(self, text):
+        """The candidate keys of ``text``: matches whose ``start()`` is the
+        opening quote and ``start(1)`` the closing one, positions in ``text``."""
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return self.exact.finditer(lowered)
+        return self.folded.finditer(text)
+
+
 @functools.lru_cache(maxsize=256)
 def _key_finder(fields):
-    """A pattern finding, in compact JSON text, every object key whose
-    lower-cased name is in ``fields`` (and perhaps a few more): ``"name":``
-    (white space allowed before the colon) matched without regard to case. Outside strings only a key is followed by
-    ``":``; inside a string a quote is escaped, so no value can match. Python's
-    case folding matches every character whose lower case is an ASCII letter
-    (the Kelvin sign for k, too). None when a field is not printable ASCII or
-    holds a quote or backslash: such lists take the full walk."""
+    """The ``_KeyFinder`` of ``fields``, or None when a field is not printable
+    ASCII or holds a quote or backslash: such lists take the full walk."""
     names = sorted(fields)
     if not all(_SAFE_FIELD.fullmatch(n) and '"' not in n and "\\" not in n for n in names):
         return None
-    return re.compile('"(?:' + "|".join(re.escape(n) for n in names) + ')("[ \t\n\r]*:)', re.IGNORECASE)
+    return _KeyFinder([n.lower() for n in names])
 
 
 def stored_text(value, fields, scrubber=scrub):
@@ -344,8 +373,8 @@ def stored_text(value, fields, scrubber=scrub):
         # Text the encoder wrote is well-formed, and its keys are written as
         # the names they decode to (but for quotes, backslashes and control
         # characters, which no field holds).
-        return _splice(text, _found_key_spans(text, fields, finder)) if finder.search(text) is not None else text
-    if scrubber is scrub_response and finder.search(text) is None:
+        return _splice(text, _found_key_spans(text, fields, finder)) if finder.present(text) else text
+    if scrubber is scrub_response and not finder.present(text):
         # No key to redact outside the body: only the body's own text may change.
         cleaned = _with_body_scrubbed(value, fields)
         return text if cleaned is value else _ENCODE(cleaned).decode("utf-8")

@@ -23,6 +23,7 @@ TRICKY_KEYS = [
     "PassWord",
     "to\u212aen",  # KELVIN SIGN: lower-cases to "token"
     "pa\u017f\u017fword",  # LONG S: lower-cases to itself, not "password"
+    "\u0130d",  # DOTTED CAPITAL I: lower-cases to two characters
     'pass"word',
     "iban\\",
     "X-API-KEY",
@@ -72,6 +73,21 @@ def test_random_values_are_stored_as_the_walk_stores_them(fields, seed):
 def test_a_kelvin_sign_key_is_redacted_and_a_long_s_key_is_not():
     fast = json.loads(scrubbing.stored_text({"to\u212aen": "a", "pa\u017f\u017fword": "b"}, DEFAULT_FIELDS))
     assert fast == {"to\u212aen": "[redacted]", "pa\u017f\u017fword": "b"}
+
+
+def test_keys_after_a_character_that_lower_cases_to_two_are_redacted_where_they_are():
+    # The key finder searches the lower-cased text; a dotted capital I makes
+    # it one character longer, so positions are taken from the text itself.
+    value = {"\u0130stanbul": "keep", "Token": "gone", "n": {"\u0130": 1, "PASSWORD": [1, 2]}, "z": "\u0130"}
+    for fields in (DEFAULT_FIELDS, ASCII_FIELDS):
+        fast = scrubbing.stored_text(value, fields)
+        assert json.loads(fast) == {
+            "\u0130stanbul": "keep",
+            "Token": "[redacted]",
+            "n": {"\u0130": 1, "PASSWORD": "[redacted]"},
+            "z": "\u0130",
+        }
+        assert fast == walked(value, fields, scrub)
 
 
 def test_a_key_holding_an_escaped_quote_before_a_field_name_is_not_that_field():
