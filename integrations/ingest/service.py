@@ -5,8 +5,9 @@ One transaction per request, a constant number of statements whatever the
 number of runs, failures and logs:
 
 1. validate every document in plain Python (``validate.py``);
-2. upsert the runs, sorted by (integration, run_id), which locks their rows
-   and so serialises concurrent re-posts of one run;
+2. insert the new runs, then lock the re-posted ones (reading where they
+   started) and update them, both in (integration, run_id) order, which
+   serialises concurrent posts of one run;
 3. read the failures those runs already had (re-posts) in one query;
 4. find or create the exceptions the failures' grouping keys name, each
    with its first SLA deadline (``due_at``: the tenant's objectives are read

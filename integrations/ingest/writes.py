@@ -10,7 +10,7 @@ takes multi-row VALUES statements."""
 import datetime as dt
 import uuid
 
-from django.db import connection
+from django.db import OperationalError, connection
 from psycopg.adapt import Dumper
 from psycopg.postgres import types as pg_types
 from psycopg.pq import Format
@@ -90,22 +90,16 @@ def upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid
     if postgres:
         cursor.execute(STAGING)
         copy(cursor, "ingest_stage_run", RUN_COLS, RUN_TYPES, run_rows(tenant, merged, ordered, now, ts, native_uuid))
-        cursor.execute(
-            f"SELECT r.integration_id, r.started_at FROM {RUN} r JOIN ingest_stage_run s"  # noqa: S608
-            " ON s.integration_id = r.integration_id AND s.run_id = r.run_id WHERE s.started_at <> r.started_at"
-        )
-        moved = cursor.fetchall()
-        cursor.execute(
-            f"INSERT INTO {RUN} ({RUN_COLS}) SELECT {RUN_COLS} FROM ingest_stage_run"  # noqa: S608
-            f" ORDER BY integration_id, run_id ON CONFLICT (integration_id, run_id) DO UPDATE SET {RUN_UPDATES}"
-            " RETURNING id, integration_id, run_id, (xmax = 0)"
-        )
         pks = {}
-        for pk, integration_id, run_id, fresh in cursor.fetchall():
-            pks[(integration_id, run_id)] = pk
-            if fresh:
-                inserted.add((integration_id, run_id))
-        return pks, inserted, moved
+        for _attempt in range(3):
+            inserted.update(_insert_new_runs(cursor, pks))
+            if len(pks) < len(ordered):
+                moved += _update_reposted_runs(cursor, pks)
+            if len(pks) == len(ordered):
+                return pks, inserted, moved
+        # A re-posted run deleted (retention) between the two statements,
+        # three times over.
+        raise OperationalError("could not serialize the re-posted runs")
     if not postgres:
         # SQLite serialises writers (IMMEDIATE transactions): a read first is exact.
         for chunk in chunks(ordered, 400):
@@ -137,23 +131,63 @@ def upsert_runs(cursor, tenant, merged, ordered, now, ts, json_mark, native_uuid
     return pks, inserted, moved
 
 
-RUN_UPDATES = ", ".join(
-    f"{c} = excluded.{c}"
-    for c in (
-        "status",
-        "trigger",
-        "started_at",
-        "finished_at",
-        "replay_id",
-        "processed",
-        "succeeded",
-        "failed",
-        "skipped",
-        "lag_seconds",
-        "worker",
-        "updated_at",
-    )
+RUN_UPDATED = (
+    "status",
+    "trigger",
+    "started_at",
+    "finished_at",
+    "replay_id",
+    "processed",
+    "succeeded",
+    "failed",
+    "skipped",
+    "lag_seconds",
+    "worker",
+    "updated_at",
 )
+RUN_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in RUN_UPDATED)
+STAGED_RUN_UPDATES = ", ".join(f"{c} = s.{c}" for c in RUN_UPDATED)
+
+
+def _insert_new_runs(cursor, pks):
+    """PostgreSQL: insert the staged runs not stored yet, in key order (a
+    run being inserted by another request is waited for); add their keys to
+    ``pks`` ({key: pk}) and return those keys. Nothing is looked up before:
+    a new run costs the one probe of the unique key the insert makes."""
+    cursor.execute(
+        f"INSERT INTO {RUN} ({RUN_COLS}) SELECT {RUN_COLS} FROM ingest_stage_run"  # noqa: S608
+        " ORDER BY integration_id, run_id ON CONFLICT (integration_id, run_id) DO NOTHING"
+        " RETURNING id, integration_id, run_id"
+    )
+    fresh = []
+    for pk, integration_id, run_id in cursor.fetchall():
+        pks[(integration_id, run_id)] = pk
+        fresh.append((integration_id, run_id))
+    return fresh
+
+
+def _update_reposted_runs(cursor, pks):
+    """PostgreSQL: the staged runs already stored (re-posts): lock them in key
+    order, read where they started, update them; add their keys to ``pks``
+    and return [(integration_id, started_at before)] of those whose
+    started_at moved."""
+    cursor.execute(
+        f"SELECT r.id, r.integration_id, r.run_id, r.started_at <> s.started_at, r.started_at"  # noqa: S608
+        f" FROM {RUN} r JOIN ingest_stage_run s ON s.integration_id = r.integration_id AND s.run_id = r.run_id"
+        " WHERE r.id <> ALL(%s::bigint[]) ORDER BY r.integration_id, r.run_id FOR UPDATE OF r",
+        [list(pks.values())],
+    )
+    rows = cursor.fetchall()
+    if not rows:
+        return []
+    cursor.execute(
+        f"UPDATE {RUN} r SET {STAGED_RUN_UPDATES} FROM ingest_stage_run s"  # noqa: S608
+        " WHERE s.integration_id = r.integration_id AND s.run_id = r.run_id AND r.id = ANY(%s::bigint[])",
+        [[row[0] for row in rows]],
+    )
+    for pk, integration_id, run_id, _moved, _before in rows:
+        pks[(integration_id, run_id)] = pk
+    return [(integration_id, before) for _pk, integration_id, _run_id, moved, before in rows if moved]
 
 
 def run_rows(tenant, merged, ordered, now, ts, native_uuid):

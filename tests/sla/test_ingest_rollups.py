@@ -58,3 +58,30 @@ def test_a_run_reposted_with_another_start_leaves_its_old_hour_and_day(daily, wo
     counted = [(h.failed, h.succeeded) for h in RunHour.objects.filter(integration=daily) if h.failed or h.succeeded]
     assert counted == [(0, 1)]
     assert sum(d.failed for d in RunDay.objects.filter(integration=daily)) == 0
+
+
+@time_machine.travel(utc(2026, 11, 20, 12), tick=False)
+def test_one_batch_of_new_moved_and_unchanged_runs_keeps_every_hour_exact(daily, worker, as_user, support):
+    from sla.models import RunHour
+
+    first = [
+        doc("kept", "failed", "2026-11-18T10:00:00Z", "2026-11-18T10:01:00Z"),
+        doc("moved", "failed", "2026-11-18T11:00:00Z", "2026-11-18T11:01:00Z"),
+    ]
+    assert worker.post("/api/v1/runs/batch", {"runs": first}, format="json").status_code == 200
+    second = [
+        doc("new", "succeeded", "2026-11-19T09:00:00Z", "2026-11-19T09:01:00Z", failed=0),
+        first[0],
+        doc("moved", "succeeded", "2026-11-19T15:00:00Z", "2026-11-19T15:01:00Z", failed=0),
+    ]
+
+    response = worker.post("/api/v1/runs/batch", {"runs": second}, format="json")
+
+    assert [r["result"] for r in response.json()["results"]] == ["created", "updated", "updated"]
+    hours = {
+        (h.start.day, h.start.hour): (h.failed, h.succeeded)
+        for h in RunHour.objects.filter(integration=daily)
+        if h.failed or h.succeeded
+    }
+    assert hours == {(18, 10): (1, 0), (19, 9): (0, 1), (19, 15): (0, 1)}
+    assert pooled(as_user(support), "run_success") == (2, 3)
